@@ -1,0 +1,51 @@
+{
+    "name": "Sales Order Flow",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "summary": "B2B quote-to-order flow: approvals, customer PO, validity, "
+    "revisions, price simulation, mass quotations, delivery commitments",
+    "author": "Sales Order Flow Engineers",
+    "website": "https://github.com/sales-order-flow/sales_order_flow",
+    "maintainers": ["sales-order-flow"],
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    # sale_management: quotation templates (mass quotations from a template);
+    # sale_margin: margin conditions of approval rules and price simulation;
+    # sale_stock: deliveries, so committed dates reach pickings and "To deliver"
+    # follows real delivered quantities.
+    "depends": ["sale_management", "sale_margin", "sale_stock", "portal"],
+    "data": [
+        "security/res_groups.xml",
+        "security/ir.model.access.csv",
+        "security/ir_rules.xml",
+        "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
+        "reports/sale_order_reports.xml",
+        "reports/sale_order_templates.xml",
+        "wizard/sale_flow_approval_reject_views.xml",
+        "wizard/sale_flow_price_simulation_views.xml",
+        # sale.order views first: the other views and menus reference them
+        "views/sale_order_views.xml",
+        "views/sale_flow_approval_rule_views.xml",
+        "views/sale_flow_mass_quotation_views.xml",
+        "views/sale_order_line_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/account_move_views.xml",
+        "views/sale_portal_templates.xml",
+        # menus last: they reference actions of the files above
+        "views/sales_order_flow_menus.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
+        "demo/sale_flow_approval_rule_demo.xml",
+        "demo/sale_order_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "sales_order_flow/static/tests/tours/**/*",
+        ],
+    },
+    "installable": True,
+    "application": False,
+}

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    flow_cancel_expired_quotations = fields.Boolean(
+        related="company_id.flow_cancel_expired_quotations",
+        readonly=False,
+    )
+    flow_expiry_grace_days = fields.Integer(
+        related="company_id.flow_expiry_grace_days",
+        readonly=False,
+    )

@@ -1,0 +1,120 @@
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class SaleFlowCommon(TransactionCase):
+    """Shared fixtures of the sales_order_flow tests.
+
+    One user per role, customers with and without PO requirement, goods and a
+    service with a cost (so margins are known), and order factories. Nothing
+    here relies on demo data.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # Demo approval rules must not decide what the tests see.
+        cls.env["sale.flow.approval.rule"].search([]).active = False
+        cls.company = cls.env.company
+        cls.currency = cls.company.currency_id
+        cls.team = cls.env["crm.team"].create({"name": "Flow Team"})
+        cls.salesman = new_test_user(
+            cls.env,
+            login="flow_salesman",
+            name="Sam Salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.salesman_2 = new_test_user(
+            cls.env,
+            login="flow_salesman_2",
+            name="Sue Salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.approver = new_test_user(
+            cls.env,
+            login="flow_approver",
+            name="Alice Approver",
+            groups="sales_order_flow.group_sale_flow_approver",
+        )
+        cls.approver_2 = new_test_user(
+            cls.env,
+            login="flow_approver_2",
+            name="Bob Director",
+            groups="sales_order_flow.group_sale_flow_approver",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="flow_manager",
+            name="Mia Manager",
+            groups="sales_team.group_sale_manager",
+        )
+        cls.accountant = new_test_user(
+            cls.env,
+            login="flow_accountant",
+            name="Ada Accountant",
+            groups="account.group_account_invoice",
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Flow Customer", "email": "customer@example.com"}
+        )
+        cls.customer_po = cls.env["res.partner"].create(
+            {
+                "name": "PO Customer",
+                "email": "po@example.com",
+                "is_company": True,
+                "flow_po_required": True,
+            }
+        )
+        cls.customer_po_contact = cls.env["res.partner"].create(
+            {"name": "PO Contact", "parent_id": cls.customer_po.id}
+        )
+        cls.product = cls.env["product.product"].create(
+            {
+                "name": "Flow Widget",
+                "type": "consu",
+                "list_price": 100.0,
+                "standard_price": 60.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.service = cls.env["product.product"].create(
+            {
+                "name": "Flow Service",
+                "type": "service",
+                "list_price": 50.0,
+                "standard_price": 20.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+
+    @classmethod
+    def _create_order(cls, partner=None, lines=1, product=None, qty=1.0, **values):
+        """Create a quotation with ``lines`` lines of ``product``.
+
+        Extra keyword arguments are order values; ``discount`` and
+        ``price_unit`` go to every line.
+        """
+        line_values = {
+            key: values.pop(key) for key in ("discount", "price_unit") if key in values
+        }
+        product = product or cls.product
+        return cls.env["sale.order"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "user_id": values.pop("user_id", cls.salesman.id),
+                "team_id": values.pop("team_id", cls.team.id),
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": qty,
+                            **line_values,
+                        }
+                    )
+                    for _i in range(lines)
+                ],
+                **values,
+            }
+        )
