@@ -33,6 +33,9 @@
         "views/res_config_settings_views.xml",
         "views/account_move_views.xml",
         "views/sale_portal_templates.xml",
+        # discounts (issue 3): data, reports, wizards, views of the feature
+        # rebates (issue 3): data, reports, wizards, views of the feature
+        # commissions (issue 5): data, reports, wizards, views of the feature
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -40,6 +43,9 @@
         "demo/res_partner_demo.xml",
         "demo/sale_flow_approval_rule_demo.xml",
         "demo/sale_order_demo.xml",
+        # discounts (issue 3) demo
+        # rebates (issue 3) demo
+        # commissions (issue 5) demo
     ],
     "assets": {
         "web.assets_tests": [

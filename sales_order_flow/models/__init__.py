@@ -8,3 +8,9 @@ from . import sale_flow_mass_quotation_line
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import account_move_line
+from . import crm_team
+from . import product_template
+# discounts (issue 3)
+# rebates (issue 3)
+# commissions (issue 5)

@@ -1,0 +1,5 @@
+from odoo import models
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
