@@ -34,8 +34,32 @@
         "views/account_move_views.xml",
         "views/sale_portal_templates.xml",
         # discounts (issue 3): data, reports, wizards, views of the feature
+        "wizard/sale_flow_product_suggestion_views.xml",
+        "views/sale_flow_discount_rule_views.xml",
         # rebates (issue 3): data, reports, wizards, views of the feature
+        "data/sale_flow_rebate_data.xml",
+        "reports/sale_flow_rebate_settlement_reports.xml",
+        "reports/sale_flow_rebate_settlement_templates.xml",
+        "wizard/sale_flow_rebate_program_settle_views.xml",
+        "views/sale_flow_rebate_program_views.xml",
+        "views/sale_flow_rebate_settlement_views.xml",
+        "views/res_partner_rebate_views.xml",
         # commissions (issue 5): data, reports, wizards, views of the feature
+        "data/sale_flow_commission_data.xml",
+        "reports/sale_flow_commission_settlement_reports.xml",
+        "reports/sale_flow_commission_settlement_templates.xml",
+        "views/sale_flow_commission_plan_views.xml",
+        "views/sale_flow_commission_line_views.xml",
+        "views/sale_flow_commission_settlement_views.xml",
+        "wizard/sale_flow_commission_settle_views.xml",
+        "views/sale_flow_commission_portal_templates.xml",
+        # agreements (issue 4): data, reports, wizards, views of the feature
+        "data/sale_flow_agreement_data.xml",
+        "reports/sale_flow_agreement_reports.xml",
+        "reports/sale_flow_agreement_templates.xml",
+        "wizard/sale_flow_agreement_calloff_views.xml",
+        "views/sale_flow_agreement_views.xml",
+        "views/sale_flow_agreement_portal_templates.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -44,8 +68,13 @@
         "demo/sale_flow_approval_rule_demo.xml",
         "demo/sale_order_demo.xml",
         # discounts (issue 3) demo
+        "demo/sale_flow_discount_rule_demo.xml",
         # rebates (issue 3) demo
+        "demo/sale_flow_rebate_program_demo.xml",
         # commissions (issue 5) demo
+        "demo/sale_flow_commission_demo.xml",
+        # agreements (issue 4) demo
+        "demo/sale_flow_agreement_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

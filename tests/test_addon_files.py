@@ -44,11 +44,22 @@ def test_xml_files_are_well_formed_and_use_odoo_18_syntax():
         assert "t-raw" not in text, f"{path.name}: t-raw renders unescaped content"
 
 
-def test_every_model_has_access_rights():
-    defined = set()
+def new_model_names():
+    """The models the addon defines: a ``_name`` that is not also inherited
+    (``_name = "sale.order.line"`` next to ``_inherit = [..., mixin]``
+    extends Odoo's model)."""
+    names = set()
     for path in ADDON.rglob("*.py"):
-        for match in re.finditer(r'^\s+_name = "([\w.]+)"', path.read_text(), re.M):
-            defined.add("model_" + match.group(1).replace(".", "_"))
+        for block in re.split(r"^class ", path.read_text(), flags=re.M)[1:]:
+            name = re.search(r'^\s+_name = "([\w.]+)"', block, re.M)
+            inherit = re.search(r"^\s+_inherit = (.+)$", block, re.M)
+            if name and not (inherit and f'"{name.group(1)}"' in inherit.group(1)):
+                names.add(name.group(1))
+    return names
+
+
+def test_every_model_has_access_rights():
+    defined = {"model_" + name.replace(".", "_") for name in new_model_names()}
     with open(ADDON / "security" / "ir.model.access.csv", newline="") as handle:
         granted = {row["model_id:id"] for row in csv.DictReader(handle)}
     assert defined, "no model found"
@@ -57,6 +68,23 @@ def test_every_model_has_access_rights():
 
 
 def test_new_models_live_under_the_sale_flow_namespace():
+    for name in new_model_names():
+        assert name.startswith("sale.flow."), name
+
+
+def test_translated_calls_take_no_f_strings():
+    """``_()`` / ``env._()`` arguments must be plain: Odoo's term extraction
+    (Babel) cannot read f-strings there, and the term would go untranslated."""
+    offenders = []
     for path in ADDON.rglob("*.py"):
-        for match in re.finditer(r'^\s+_name = "([\w.]+)"', path.read_text(), re.M):
-            assert match.group(1).startswith("sale.flow."), match.group(1)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name != "_":
+                continue
+            values = [*node.args, *(keyword.value for keyword in node.keywords)]
+            if any(isinstance(value, ast.JoinedStr) for value in values):
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert not offenders, offenders

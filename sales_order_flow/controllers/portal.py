@@ -1,9 +1,10 @@
 import base64
 
 from odoo import _, fields, http
-from odoo.exceptions import AccessError, MissingError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.addons.sale.controllers import portal as sale_portal
 
 # What a customer may upload as its purchase order, and how large.
@@ -98,6 +99,255 @@ class CustomerPortal(sale_portal.CustomerPortal):
             ),
         )
         return request.redirect(order_sudo.get_portal_url(query_string="&po_ok=1"))
+
+    # ---- commissions (issue 5) ----
+    # Portal agents (portal users whose commercial partner is a commission
+    # agent) read their commission lines and settlement statements; record
+    # rules restrict both to their own.
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "commission_count" in counters:
+            Line = request.env["sale.flow.commission.line"]
+            values["commission_count"] = (
+                Line.search_count(self._prepare_commission_domain(), limit=1)
+                if Line.has_access("read")
+                else 0
+            )
+        self._prepare_agreement_home_values(values, counters)
+        return values
+
+    def _prepare_commission_domain(self):
+        return [
+            ("agent_id", "=", request.env.user.commercial_partner_id.id),
+            ("state", "!=", "cancelled"),
+        ]
+
+    def _prepare_commission_settlement_domain(self):
+        return [
+            ("agent_id", "=", request.env.user.commercial_partner_id.id),
+            ("state", "!=", "cancel"),
+        ]
+
+    @http.route(
+        ["/my/commissions", "/my/commissions/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_commissions(self, page=1, **kwargs):
+        Line = request.env["sale.flow.commission.line"]
+        Settlement = request.env["sale.flow.commission.settlement"]
+        if not Line.has_access("read"):
+            return request.redirect("/my")
+        domain = self._prepare_commission_domain()
+        pager = portal_pager(
+            url="/my/commissions",
+            total=Line.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        lines = Line.search(domain, limit=self._items_per_page, offset=pager["offset"])
+        settlements = Settlement.search(self._prepare_commission_settlement_domain())
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                # sudo: the searches above ran with the agent's rights; the
+                # customers and products they name are shown, not browsed
+                "commission_lines": lines.sudo(),
+                "settlements": settlements.sudo(),
+                "page_name": "commission",
+                "pager": pager,
+                "default_url": "/my/commissions",
+            }
+        )
+        return request.render("sales_order_flow.portal_my_commissions", values)
+
+    @http.route(
+        ["/my/commissions/settlement/<int:settlement_id>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_commission_statement(
+        self, settlement_id, access_token=None, report_type="pdf", download=False, **kw
+    ):
+        try:
+            settlement_sudo = self._document_check_access(
+                "sale.flow.commission.settlement", settlement_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return self._show_report(
+            model=settlement_sudo,
+            report_type=report_type if report_type in ("html", "pdf") else "pdf",
+            report_ref="sales_order_flow.action_report_sale_flow_commission_statement",
+            download=download,
+        )
+
+    # ---- agreements (issue 4) ----
+    # Customers' contacts read their agreements (record rule on the commercial
+    # partner) or reach one by its access token, download its PDF and request
+    # call-offs against it.
+    def _prepare_agreement_home_values(self, values, counters):
+        if "agreement_count" in counters:
+            Agreement = request.env["sale.flow.agreement"]
+            values["agreement_count"] = (
+                Agreement.search_count(self._prepare_agreements_domain())
+                if Agreement.has_access("read")
+                else 0
+            )
+
+    def _prepare_agreements_domain(self):
+        return [
+            (
+                "commercial_partner_id",
+                "=",
+                request.env.user.partner_id.commercial_partner_id.id,
+            ),
+            ("state", "in", ("active", "expired", "closed")),
+        ]
+
+    def _get_agreement_searchbar_sortings(self):
+        return {
+            "date": {"label": _("Newest"), "order": "date_start desc, id desc"},
+            "end": {"label": _("Ending First"), "order": "date_end asc, id desc"},
+            "name": {"label": _("Number"), "order": "name asc, id desc"},
+        }
+
+    @http.route(
+        ["/my/agreements", "/my/agreements/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_agreements(self, page=1, sortby=None, **kw):
+        Agreement = request.env["sale.flow.agreement"]
+        if not Agreement.has_access("read"):
+            return request.redirect("/my")
+        domain = self._prepare_agreements_domain()
+        sortings = self._get_agreement_searchbar_sortings()
+        sortby = sortby if sortby in sortings else "date"
+        pager = portal_pager(
+            url="/my/agreements",
+            url_args={"sortby": sortby},
+            total=Agreement.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        agreements = Agreement.search(
+            domain,
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_agreements_history"] = agreements.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "agreements": agreements,
+                "page_name": "agreement",
+                "pager": pager,
+                "default_url": "/my/agreements",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+            }
+        )
+        return request.render("sales_order_flow.portal_my_agreements", values)
+
+    @http.route(
+        ["/my/agreements/<int:agreement_id>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_agreement_page(
+        self, agreement_id, access_token=None, report_type=None, download=False, **kw
+    ):
+        try:
+            agreement_sudo = self._document_check_access(
+                "sale.flow.agreement", agreement_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if agreement_sudo.state in ("draft", "cancelled"):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=agreement_sudo,
+                report_type=report_type,
+                report_ref="sales_order_flow.action_report_sale_flow_agreement",
+                download=download,
+            )
+        values = self._get_page_view_values(
+            agreement_sudo,
+            access_token,
+            {
+                "agreement": agreement_sudo,
+                "consumption": agreement_sudo.line_ids._flow_get_consumption(),
+                "page_name": "agreement",
+                "calloff_error": kw.get("calloff_error"),
+                "calloff_order": kw.get("calloff_order"),
+            },
+            "my_agreements_history",
+            False,
+        )
+        return request.render("sales_order_flow.portal_agreement_page", values)
+
+    @http.route(
+        ["/my/agreements/<int:agreement_id>/calloff"],
+        type="http",
+        auth="public",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_agreement_calloff(self, agreement_id, access_token=None, **post):
+        """Request a call-off: a quotation for the salesperson, or a confirmed
+        order when the agreement allows it; minimum, maximum and enforced
+        limits apply as in the back office."""
+        try:
+            agreement_sudo = self._document_check_access(
+                "sale.flow.agreement", agreement_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        lines_values = []
+        try:
+            for line in agreement_sudo.line_ids.filtered("product_id"):
+                raw = (post.get(f"qty_{line.id}") or "").strip()
+                if raw:
+                    qty = float(raw)
+                    if qty:
+                        lines_values.append((line, qty))
+        except ValueError:
+            lines_values = []
+        url = agreement_sudo.get_portal_url()
+        sep = "&" if "?" in url else "?"
+        if not lines_values:
+            return request.redirect(f"{url}{sep}calloff_error=quantity")
+        user_partner = request.env.user.partner_id
+        partner = (
+            user_partner
+            if not request.env.user._is_public()
+            and user_partner.commercial_partner_id
+            == agreement_sudo.commercial_partner_id
+            else agreement_sudo.partner_id
+        )
+        try:
+            # sudo: the customer reaches the agreement by ownership or token;
+            # the call-off is created for its salesperson, within the
+            # agreement's limits checked by _flow_create_calloff.
+            order = agreement_sudo._flow_create_calloff(
+                lines_values,
+                confirm=agreement_sudo.allow_confirmed_calloff,
+                partner=partner,
+            )
+        except UserError:
+            return request.redirect(f"{url}{sep}calloff_error=limit")
+        order.message_post(
+            body=_("Call-off requested by the customer on the portal."),
+            author_id=partner.id,
+        )
+        return request.redirect(f"{url}{sep}calloff_order={order.name}")
 
 
 class PaymentPortal(sale_portal.PaymentPortal):

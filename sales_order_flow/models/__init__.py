@@ -11,6 +11,28 @@ from . import account_move
 from . import account_move_line
 from . import crm_team
 from . import product_template
+
 # discounts (issue 3)
+from . import sale_flow_discount_mixin
+from . import sale_flow_discount_rule
+
 # rebates (issue 3)
+from . import sale_flow_rebate_program
+from . import sale_flow_rebate_tier
+from . import sale_flow_rebate_settlement
+from . import sale_flow_rebate_settlement_line
+
 # commissions (issue 5)
+from . import sale_flow_commission_plan
+from . import sale_flow_commission_rule
+from . import sale_flow_commission_tier
+from . import sale_flow_commission_assignment
+from . import sale_flow_commission_line
+from . import sale_flow_commission_settlement
+from . import sale_flow_commission_target
+from . import account_partial_reconcile
+
+# agreements (issue 4)
+from . import sale_flow_agreement
+from . import sale_flow_agreement_line
+from . import sale_flow_agreement_schedule

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -22,3 +23,23 @@ class ResCompany(models.Model):
             "The grace days before cancelling expired quotations cannot be negative.",
         ),
     ]
+
+    # ---- discounts (issue 3) ----
+    flow_show_price_explanation = fields.Boolean(
+        string="Show Price Explanation",
+        help="Print on quotations and show on the customer portal how each "
+        "line's net price was reached.",
+    )
+    flow_suggestion_months = fields.Integer(
+        string="Purchase History (months)",
+        default=12,
+        help="Confirmed orders of the last months used to suggest a customer's "
+        "frequently bought products.",
+    )
+
+    @api.constrains("flow_suggestion_months")
+    def _check_flow_suggestion_months(self):
+        if any(company.flow_suggestion_months <= 0 for company in self):
+            raise ValidationError(
+                _("The purchase history used for suggestions must be at least 1 month.")
+            )

@@ -12,3 +12,13 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.flow_expiry_grace_days",
         readonly=False,
     )
+
+    # ---- discounts (issue 3) ----
+    flow_show_price_explanation = fields.Boolean(
+        related="company_id.flow_show_price_explanation",
+        readonly=False,
+    )
+    flow_suggestion_months = fields.Integer(
+        related="company_id.flow_suggestion_months",
+        readonly=False,
+    )

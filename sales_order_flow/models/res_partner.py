@@ -1,4 +1,9 @@
-from odoo import fields, models
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.tools import format_date, html_sanitize
+from odoo.tools.misc import formatLang
 
 
 class ResPartner(models.Model):
@@ -31,3 +36,191 @@ class ResPartner(models.Model):
             "flow_po_required",
             "flow_quotation_validity_days",
         ]
+
+    # ---- commissions (issue 5) ----
+    flow_is_commission_agent = fields.Boolean(
+        string="Commission Agent",
+        help="Earns commissions on sales: an external agent paid by vendor bill, "
+        "or a salesperson (the partner of an internal user).",
+    )
+    flow_agent_type = fields.Selection(
+        [("external", "External Agent"), ("internal", "Salesperson")],
+        string="Agent Type",
+        default="external",
+        help="External agents' settlements become vendor bills; salespeople's "
+        "are paid outside (payroll).",
+    )
+    flow_commission_plan_id = fields.Many2one(
+        "sale.flow.commission.plan",
+        string="Own Commission Plan",
+        help="Plan of this agent where a customer or team names the agent "
+        "without a plan, and of a salesperson on their own sales.",
+    )
+    flow_commission_assignment_ids = fields.One2many(
+        "sale.flow.commission.assignment",
+        "partner_id",
+        string="Commission Agents",
+        help="Agents paid on this customer's invoices, each with its plan.",
+    )
+
+    # ---- rebates (issue 3) ----
+    flow_rebate_progress_html = fields.Html(
+        string="Rebate Progress",
+        compute="_compute_flow_rebate_progress",
+        sanitize=False,
+        help="Where the customer stands in each active rebate program this period.",
+    )
+    flow_rebate_progress_text = fields.Text(
+        string="Rebate Progress Summary", compute="_compute_flow_rebate_progress"
+    )
+
+    def _compute_flow_rebate_progress(self):
+        progress = self._flow_get_rebate_progress()
+        for partner in self:
+            rows = progress.get(partner.commercial_partner_id.id, [])
+            partner.flow_rebate_progress_text = "\n".join(
+                self.env._(
+                    "%(program)s: %(text)s",
+                    program=row["program"].name,
+                    text=row["text"],
+                )
+                for row in rows
+            )
+            # rendered by QWeb, which escapes every value
+            partner.flow_rebate_progress_html = self.env["ir.qweb"]._render(
+                "sales_order_flow.rebate_progress_table", {"rows": rows}
+            )
+
+    def _flow_get_rebate_progress(self, date=None):
+        """Per commercial partner, its progress in each active rebate program
+        for the current period: ``{partner_id: [dict(program, period_start,
+        period_end, volume, tier, rate, rebate, next_tier, missing, text)]}``.
+        One basis query per program, whatever the number of partners."""
+        date = date or fields.Date.context_today(self)
+        commercial = self.commercial_partner_id.filtered("id")
+        if not commercial:
+            return {}
+        programs = self.env["sale.flow.rebate.program"].search(
+            [
+                ("state", "=", "active"),
+                ("company_id", "in", self.env.companies.ids),
+                ("date_start", "<=", date),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", date),
+            ]
+        )
+        result = {}
+        for program in programs:
+            members = program._get_customer_ids() & set(commercial.ids)
+            if not members:
+                continue
+            period_start, period_end = program._get_period(date)
+            basis = program._get_basis(period_start, period_end, partner_ids=members)
+            for partner_id in sorted(members):
+                volume = basis.get(partner_id, {"amount": 0.0, "quantity": 0.0})
+                values = program._compute_rebate(volume["amount"], volume["quantity"])
+                result.setdefault(partner_id, []).append(
+                    {
+                        **values,
+                        "program": program,
+                        "period_start": period_start,
+                        "period_end": period_end,
+                        "period": program._get_period_label(period_start),
+                        "volume_display": program._format_volume(values["volume"]),
+                        "rebate_display": program.currency_id.format(values["rebate"]),
+                        "text": program._get_progress_text(values),
+                    }
+                )
+        return result
+
+    # ---- discounts (issue 3) ----
+    flow_favourite_products_html = fields.Html(
+        string="Favourite Products",
+        compute="_compute_flow_favourite_products_html",
+        sanitize=True,
+        help="Products this customer bought most on confirmed orders of the last "
+        "months (see Settings > Sales > Purchase History).",
+    )
+
+    @api.depends_context("company")
+    def _compute_flow_favourite_products_html(self):
+        for partner in self:
+            partner.flow_favourite_products_html = (
+                partner._flow_render_favourite_products(
+                    partner._flow_get_favourite_products()
+                )
+                if partner.id
+                else False
+            )
+
+    def _flow_get_favourite_products(self, limit=20, company=None):
+        """Products the customer (its commercial entity) ordered most on
+        confirmed orders of the last ``company.flow_suggestion_months`` months.
+
+        One grouped query, whatever the number of products.
+
+        :return: list of dicts ``{product (record), qty (float), order_count
+            (int), last_date (datetime)}``, most ordered first.
+        """
+        self.ensure_one()
+        company = company or self.env.company
+        months = company.flow_suggestion_months or 12
+        date_from = fields.Datetime.now() - relativedelta(months=months)
+        groups = self.env["sale.order.line"]._read_group(
+            [
+                ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
+                ("order_id.state", "=", "sale"),
+                ("order_id.date_order", ">=", date_from),
+                ("company_id", "=", company.id),
+                ("display_type", "=", False),
+                ("is_downpayment", "=", False),
+                ("flow_is_free_item", "=", False),
+                ("product_id", "!=", False),
+            ],
+            ["product_id"],
+            ["product_uom_qty:sum", "order_id:count_distinct", "order_id:array_agg"],
+        )
+        # Dates of all the orders at once (dotted aggregates are not supported).
+        orders = self.env["sale.order"].browse(
+            {order_id for *_rest, order_ids in groups for order_id in order_ids}
+        )
+        orders.fetch(["date_order"])
+        result = [
+            {
+                "product": product,
+                "qty": qty,
+                "order_count": count,
+                "last_date": max(orders.browse(order_ids).mapped("date_order")),
+            }
+            for product, qty, count, order_ids in groups
+        ]
+        result.sort(key=lambda r: (-r["order_count"], -r["qty"], r["product"].id))
+        return result[:limit]
+
+    def _flow_render_favourite_products(self, favourites):
+        if not favourites:
+            return Markup("<p>%s</p>") % _(
+                "No confirmed orders in the purchase history period."
+            )
+        header = Markup(
+            "<tr><th>%s</th><th class='text-end'>%s</th>"
+            "<th class='text-end'>%s</th><th>%s</th></tr>"
+        ) % (_("Product"), _("Quantity"), _("Times Ordered"), _("Last Ordered"))
+        rows = Markup("").join(
+            Markup(
+                "<tr><td>%s</td><td class='text-end'>%s</td>"
+                "<td class='text-end'>%s</td><td>%s</td></tr>"
+            )
+            % (
+                fav["product"].display_name,
+                formatLang(self.env, fav["qty"], dp="Product Unit of Measure"),
+                fav["order_count"],
+                format_date(self.env, fav["last_date"]),
+            )
+            for fav in favourites
+        )
+        return html_sanitize(
+            Markup('<table class="table table-sm o_flow_favourite_products">')
+            + Markup("<thead>%s</thead><tbody>%s</tbody></table>") % (header, rows)
+        )

@@ -5,8 +5,16 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare, format_date, format_datetime, html_sanitize
+from odoo.tools import (
+    SQL,
+    float_compare,
+    format_date,
+    format_datetime,
+    html_sanitize,
+)
 from odoo.tools.misc import formatLang
+
+from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
 
 
 class SaleOrder(models.Model):
@@ -179,6 +187,8 @@ class SaleOrder(models.Model):
             SaleOrder, self.with_context(**{self._FLOW_APPROVAL_SKIP_KEY: True})
         ).create(vals_list)
         orders = orders.with_env(self.env)
+        # Discount rules first: approval rules judge the resulting discounts.
+        orders._flow_discount_after_create()
         orders._flow_approval_after_create()
         return orders
 
@@ -192,6 +202,7 @@ class SaleOrder(models.Model):
         res = super(
             SaleOrder, self.with_context(**{self._FLOW_APPROVAL_SKIP_KEY: True})
         ).write(vals)
+        self._flow_discount_after_write(vals)
         self._flow_approval_after_write(vals)
         return res
 
@@ -232,6 +243,7 @@ class SaleOrder(models.Model):
                 )
             )
         blockers += self._flow_approval_blockers()
+        blockers += self._flow_agreement_blockers()
         return blockers
 
     def _flow_is_past_validity(self):
@@ -458,7 +470,9 @@ class SaleOrder(models.Model):
         if line_values is None:
             line_values = [
                 {
-                    "discount": line.discount,
+                    # Free items given by discount rules are not a discount
+                    # the salesperson grants.
+                    "discount": 0.0 if line.flow_is_free_item else line.discount,
                     "price_subtotal": line.price_subtotal,
                     "margin": line.margin,
                     "purchase_cost": line.purchase_price * line.product_uom_qty,
@@ -1325,3 +1339,565 @@ class SaleOrder(models.Model):
             Markup('<table class="table table-sm o_flow_revision_changes">')
             + Markup("<thead>%s</thead><tbody>%s</tbody></table>") % (header, rows)
         )
+
+    # ------------------------------------------------------------------
+    # Commissions (issue 5): what the quotation would bring its agents
+    # ------------------------------------------------------------------
+    flow_commission_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Commission Currency"
+    )
+    flow_commission_amount = fields.Monetary(
+        string="Expected Commission",
+        currency_field="flow_commission_currency_id",
+        compute="_compute_flow_commission_amount",
+        help="Commissions the order would bring its agents once invoiced as it "
+        "is, by today's plans and volumes, in the company's currency.",
+    )
+
+    @api.depends(
+        "order_line.price_subtotal",
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.discount",
+        "order_line.purchase_price",
+        "partner_id",
+        "team_id",
+        "user_id",
+        "date_order",
+    )
+    def _compute_flow_commission_amount(self):
+        infos = []
+        owners = []
+        today = fields.Date.context_today(self)
+        for order in self:
+            company = order.company_id or self.env.company
+            # one rate per order, not one conversion per line
+            rate = (
+                1.0
+                if order.currency_id == company.currency_id or not order.currency_id
+                else order.currency_id._get_conversion_rate(
+                    order.currency_id,
+                    company.currency_id,
+                    company,
+                    order.date_order or today,
+                )
+            )
+            for line in order.order_line:
+                if line.display_type or not line.product_id:
+                    continue
+                infos.append(
+                    {
+                        "company": company,
+                        "date": today,
+                        "partner": order.partner_id.commercial_partner_id,
+                        "team": order.team_id,
+                        "user": order.user_id,
+                        "product": line.product_id,
+                        "quantity": line.product_uom_qty,
+                        "discount": line.discount,
+                        "amount": line.price_subtotal * rate,
+                        "cost": line.purchase_price * line.product_uom_qty * rate,
+                    }
+                )
+                owners.append(order)
+        totals = defaultdict(float)
+        if infos:
+            # sudo: salespeople see what they would earn; the engine reads plans
+            # and the agents' volumes, which they cannot all read
+            results = (
+                self.env["sale.flow.commission.plan"]
+                .sudo()
+                ._flow_compute_commissions(infos)
+            )
+            for order, commissions in zip(owners, results, strict=True):
+                totals[order] += sum(c["amount"] for c in commissions)
+        for order in self:
+            order.flow_commission_amount = totals[order]
+
+    # ------------------------------------------------------------------
+    # ---- discounts (issue 3) ----
+    # ------------------------------------------------------------------
+    # Order changes that may change which discount rules apply.
+    _FLOW_DISCOUNT_ORDER_TRIGGERS = frozenset(
+        {"order_line", "partner_id", "pricelist_id", "date_order", "company_id"}
+    )
+
+    def _flow_discount_after_create(self):
+        self._flow_apply_discount_rules()
+
+    def _flow_discount_after_write(self, vals):
+        if self.env.context.get(
+            "sale_flow_discount_applying"
+        ) or self._FLOW_DISCOUNT_ORDER_TRIGGERS.isdisjoint(vals):
+            return
+        self._flow_apply_discount_rules()
+
+    def _get_copiable_order_lines(self):
+        # Free items are not copied: the rules give them again to the copy.
+        return (
+            super()
+            ._get_copiable_order_lines()
+            .filtered(lambda line: not line.flow_is_free_item)
+        )
+
+    def _flow_check_discount_rules_editable(self):
+        for order in self:
+            if order.state not in ("draft", "sent"):
+                raise UserError(
+                    _(
+                        "Discounts of %(order)s cannot be recomputed: it is not a "
+                        "quotation any more.",
+                        order=order.name,
+                    )
+                )
+
+    def action_flow_recompute_discounts(self):
+        """Apply the discount rules again; lines discounted by hand are kept."""
+        self.check_access("write")
+        self._flow_check_discount_rules_editable()
+        self._flow_apply_discount_rules()
+        self._flow_trigger_approval_evaluation()
+        return True
+
+    def action_flow_reset_discounts(self):
+        """Forget every manual discount and apply the discount rules."""
+        self.check_access("write")
+        self._flow_check_discount_rules_editable()
+        self._flow_apply_discount_rules(reset_lines=self.order_line)
+        self._flow_trigger_approval_evaluation()
+        return True
+
+    def action_flow_open_product_suggestions(self):
+        """Products the customer often buys, to add in one click."""
+        self.ensure_one()
+        wizard = self.env["sale.flow.product.suggestion"].create({"order_id": self.id})
+        return wizard._flow_get_action()
+
+    def _flow_get_discount_order_facts(self, lines):
+        """What the discount rules check on the order (see
+        ``sale.flow.discount.rule._flow_matches``)."""
+        self.ensure_one()
+        partner = self.partner_id
+        rate = self.currency_rate or 1.0
+        amount = sum(line.price_unit * line.product_uom_qty for line in lines)
+        return {
+            "company_id": self.company_id.id,
+            "partner_id": partner.commercial_partner_id.id,
+            "partner_category_ids": set(
+                (partner.category_id | partner.commercial_partner_id.category_id).ids
+            ),
+            "pricelist_id": self.pricelist_id.id,
+            "date": fields.Date.context_today(self, self.date_order)
+            if self.date_order
+            else fields.Date.context_today(self),
+            "amount": amount / rate,
+        }
+
+    def _flow_apply_discount_rules(self, reset_lines=None):
+        """Apply the discount rules to the lines of draft/sent quotations.
+
+        Rules are searched once for all orders and matched in memory, so the
+        number of queries does not grow with the number of lines. For each
+        line, rules apply in priority order: the first rule giving a level
+        keeps it, an exclusive rule stops the ones after it. Lines marked as
+        discounted by hand are skipped, unless they are in ``reset_lines``
+        (their manual mark is then cleared and levels no rule gives are
+        emptied). Free-item lines are created, updated or removed to follow
+        the quantities of their lines.
+        """
+        orders = self.filtered(lambda o: o.id and o.state in ("draft", "sent"))
+        if not orders:
+            return
+        reset_lines = reset_lines or self.env["sale.order.line"]
+        # sudo: which rules apply must not depend on who edits the quotation;
+        # rules are configuration, readable by every salesperson anyway.
+        Rule = self.env["sale.flow.discount.rule"].sudo()
+        rules = Rule._flow_get_candidate_rules(orders.company_id)
+        all_lines = orders.order_line
+        rule_fields = [f"{fname}_rule_id" for fname in FLOW_DISCOUNT_FIELDS]
+        if not rules and not any(
+            line.flow_is_free_item or any(line[f] for f in rule_fields)
+            for line in all_lines
+        ):
+            if reset_lines:
+                reset_lines.with_context(**self._flow_discount_writer_context()).write(
+                    {
+                        "flow_discount_manual": False,
+                        **dict.fromkeys(FLOW_DISCOUNT_FIELDS, 0.0),
+                    }
+                )
+            return
+        matching_data = rules._flow_prepare_matching_data()
+        all_lines.product_id.categ_id.fetch(["parent_path"])
+        writes = defaultdict(lambda: self.env["sale.order.line"])
+        pricelist_lines = self.env["sale.order.line"]
+        free_wanted = {}
+        free_kept = set()
+        for order in orders:
+            lines = order.order_line.filtered(
+                lambda line: (
+                    not line.display_type
+                    and not line.is_downpayment
+                    and not line.flow_is_free_item
+                    and line.product_id
+                )
+            )
+            facts = order._flow_get_discount_order_facts(lines)
+            fixed_cache = {}
+            for line in lines:
+                reset = line in reset_lines
+                if line.flow_discount_manual and not reset:
+                    free_kept.update(
+                        (line.id, free.flow_free_rule_id.id)
+                        for free in line.flow_free_line_ids
+                    )
+                    continue
+                taken, free = order._flow_match_discount_rules(
+                    line, rules, matching_data, facts, fixed_cache
+                )
+                vals = {}
+                for level, fname in enumerate(FLOW_DISCOUNT_FIELDS, start=1):
+                    rule_fname = f"{fname}_rule_id"
+                    if level in taken:
+                        percent, rule = taken[level]
+                        vals[fname], vals[rule_fname] = percent, rule.id
+                    elif reset or line[rule_fname]:
+                        vals[fname], vals[rule_fname] = 0.0, False
+                        if level == 1:
+                            pricelist_lines |= line
+                if reset:
+                    vals["flow_discount_manual"] = False
+                vals = {
+                    key: value
+                    for key, value in vals.items()
+                    if line._flow_differs(key, value)
+                }
+                if vals:
+                    writes[tuple(sorted(vals.items()))] |= line
+                for rule, qty in free:
+                    free_wanted[line.id, rule.id] = (line, rule, qty)
+        writer = self._flow_discount_writer_context()
+        for vals, lines in writes.items():
+            lines.with_context(**writer).write(dict(vals))
+        if pricelist_lines:
+            # Level 1 falls back to the pricelist's discount.
+            self.env.add_to_compute(
+                pricelist_lines._fields["flow_discount_1"], pricelist_lines
+            )
+        orders._flow_sync_free_items(free_wanted, free_kept)
+
+    def _flow_discount_writer_context(self):
+        return {
+            "sale_flow_discount_applying": True,
+            self._FLOW_APPROVAL_SKIP_KEY: True,
+        }
+
+    def _flow_match_discount_rules(self, line, rules, matching_data, facts, cache):
+        """Rules applying to ``line``.
+
+        :return: (``{level: (percent, rule)}``, ``[(rule, free qty)]``)
+        """
+        self.ensure_one()
+        rate = self.currency_rate or 1.0
+        line_facts = {
+            "product_id": line.product_id.id,
+            "categ_path": line.product_id.categ_id.parent_path or "",
+            "qty": line.product_uom_qty,
+            "amount": line.price_unit * line.product_uom_qty / rate,
+        }
+        taken, free = {}, []
+        for rule in rules:
+            if not rule._flow_matches(matching_data[rule.id], facts, line_facts):
+                continue
+            if rule.effect == "free":
+                qty = rule._flow_get_free_qty(line.product_uom_qty)
+                if qty > 0:
+                    free.append((rule, qty))
+            else:
+                level = int(rule.level)
+                if level in taken:
+                    continue  # a rule of higher priority gave this level
+                percent = self._flow_get_rule_percent(rule, line, cache)
+                if percent <= 0:
+                    continue
+                taken[level] = (percent, rule)
+            if rule.exclusive:
+                break
+        return taken, free
+
+    def _flow_get_rule_percent(self, rule, line, cache):
+        """Percentage a rule gives to ``line``; an amount off per unit is
+        converted into a percentage of the unit price (rounded to the
+        "Discount" precision, capped at 100 %)."""
+        if rule.effect == "percent":
+            return rule.discount_percent
+        if rule.id not in cache:
+            cache[rule.id] = rule.currency_id._convert(
+                rule.fixed_amount,
+                self.currency_id,
+                self.company_id,
+                self.date_order or fields.Date.context_today(self),
+            )
+        if line.price_unit <= 0:
+            return 0.0
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        return min(round(cache[rule.id] / line.price_unit * 100.0, digits), 100.0)
+
+    def _flow_sync_free_items(self, wanted, kept):
+        """Create, update and remove free-item lines.
+
+        :param wanted: ``{(source line id, rule id): (line, rule, qty)}``
+        :param kept: keys of free items to leave as they are (their line is
+            discounted by hand)
+        """
+        Line = self.env["sale.order.line"]
+        existing = {
+            (free.flow_free_source_line_id.id, free.flow_free_rule_id.id): free
+            for free in self.order_line
+            if free.flow_is_free_item
+        }
+        writer = self._flow_discount_writer_context()
+        to_unlink = Line.browse(
+            [
+                free.id
+                for key, free in existing.items()
+                if key not in wanted and key not in kept
+            ]
+        )
+        updates = defaultdict(lambda: Line)
+        to_create = []
+        for key, (line, rule, qty) in wanted.items():
+            free = existing.get(key)
+            if free:
+                # Only what changed: a new product recomputes the whole line.
+                values = {}
+                if free.product_id != rule.free_product_id:
+                    values["product_id"] = rule.free_product_id.id
+                if free.product_uom_qty != qty:
+                    values["product_uom_qty"] = qty
+                if values:
+                    updates[tuple(sorted(values.items()))] |= free
+            else:
+                to_create.append(self._flow_prepare_free_item_values(line, rule, qty))
+        for values, lines in updates.items():
+            lines.with_context(**writer).write(dict(values))
+        if to_create:
+            Line.with_context(**writer).create(to_create)
+        if to_unlink:
+            to_unlink.with_context(**writer).unlink()
+
+    def _flow_prepare_free_item_values(self, line, rule, qty):
+        """Values of the free-item line ``rule`` adds for ``line`` (hook)."""
+        return {
+            "order_id": line.order_id.id,
+            "sequence": line.sequence,
+            "product_id": rule.free_product_id.id,
+            "product_uom_qty": qty,
+            "flow_discount_1": 100.0,
+            "flow_discount_2": 0.0,
+            "flow_discount_3": 0.0,
+            "flow_discount_manual": False,
+            "flow_is_free_item": True,
+            "flow_free_rule_id": rule.id,
+            "flow_free_source_line_id": line.id,
+        }
+
+    # ------------------------------------------------------------------
+    # ---- agreements (issue 4) ----
+    # ------------------------------------------------------------------
+    flow_agreement_id = fields.Many2one(
+        "sale.flow.agreement",
+        string="Agreement",
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        domain="[('state', '=', 'active'), ('commercial_partner_id', '=', "
+        "flow_commercial_partner_id), ('company_id', '=', company_id)]",
+        help="Framework agreement the order is placed against: its prices, "
+        "discounts and terms apply. Empty: each product finds the customer's "
+        "active agreement covering it, if any.",
+    )
+    flow_commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", string="Customer Entity"
+    )
+
+    @api.onchange("flow_agreement_id")
+    def _onchange_flow_agreement_id(self):
+        agreement = self.flow_agreement_id
+        if not agreement:
+            return
+        for fname, value in self._flow_get_agreement_terms(agreement).items():
+            self[fname] = value
+        for line in self.order_line:
+            line._onchange_flow_agreement_line_id()
+
+    def _flow_get_agreement_terms(self, agreement):
+        """Order values an agreement sets (hook)."""
+        values = {}
+        if agreement.pricelist_id:
+            values["pricelist_id"] = agreement.pricelist_id
+        if agreement.payment_term_id:
+            values["payment_term_id"] = agreement.payment_term_id
+        if agreement.partner_shipping_id:
+            values["partner_shipping_id"] = agreement.partner_shipping_id
+        if agreement.incoterm_id and "incoterm" in self._fields:
+            values["incoterm"] = agreement.incoterm_id
+        return values
+
+    def action_confirm(self):
+        # Lock the enforced agreement lines and check again what remains, so
+        # two confirmations at once cannot overrun a maximum together.
+        self._flow_lock_agreement_lines()
+        self._flow_check_agreement_limits()
+        res = super().action_confirm()
+        self._flow_note_agreement_overruns()
+        return res
+
+    def _flow_agreement_requests(self, lines=None):
+        """What the order lines ask of each agreement line, in its unit
+        (product unit for quantity lines, untaxed amount for value lines):
+        ``{agreement line: amount}``."""
+        requests = {}
+        for line in lines if lines is not None else self.order_line:
+            # sudo: the agreement's limits hold whoever sells to the customer
+            agreement_line = line.flow_agreement_line_id.sudo()
+            if not agreement_line or line.display_type:
+                continue
+            requests.setdefault(agreement_line, 0.0)
+            if agreement_line.commitment_type == "quantity":
+                requests[agreement_line] += line.product_uom._compute_quantity(
+                    line.product_uom_qty, line.product_id.uom_id
+                )
+            else:
+                requests[agreement_line] += line.price_subtotal
+        return requests
+
+    def _flow_agreement_blockers(self, requests=None):
+        """Why the order cannot be confirmed under its agreements."""
+        self.ensure_one()
+        requests = self._flow_agreement_requests() if requests is None else requests
+        if not requests:
+            return []
+        blockers = []
+        agreement_lines = self.env["sale.flow.agreement.line"].sudo().concat(*requests)
+        consumption = agreement_lines._flow_get_consumption()
+        day = fields.Date.context_today(self, self.date_order)
+        for agreement_line, request in requests.items():
+            agreement = agreement_line.agreement_id
+            if agreement.state != "active" or not (
+                agreement.date_start <= day <= agreement.date_end
+            ):
+                blockers.append(
+                    _(
+                        "Agreement %(name)s is not active on %(date)s: remove it "
+                        "from %(order)s.",
+                        name=agreement.name,
+                        date=day,
+                        order=self.name,
+                    )
+                )
+                continue
+            try:
+                agreement_line._flow_check_calloff_size_amount(request)
+            except UserError as error:
+                blockers.append(error.args[0])
+            remaining = consumption[agreement_line.id]["remaining"]
+            if (
+                agreement_line.max_enforced
+                and float_compare(request, remaining, precision_digits=2) > 0
+            ):
+                blockers.append(
+                    _(
+                        "%(line)s: %(order)s asks %(request)s but only "
+                        "%(remaining)s remains under agreement %(name)s, whose "
+                        "maximum is enforced.",
+                        line=agreement_line._flow_label(),
+                        order=self.name,
+                        request=round(request, 2),
+                        remaining=round(remaining, 2),
+                        name=agreement.name,
+                    )
+                )
+        return blockers
+
+    def _flow_lock_agreement_lines(self):
+        # sudo: the agreement's limits hold whoever sells to the customer
+        lines = self.order_line.flow_agreement_line_id.sudo().filtered("max_enforced")
+        if not lines:
+            return
+        ids = tuple(sorted(lines.ids))
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM sale_flow_agreement_line WHERE id IN %s "
+                "ORDER BY id FOR UPDATE",
+                ids,
+            )
+        )
+        # A new row version: a transaction that read the lines before this
+        # one commits fails on its own lock (repeatable read) and is retried,
+        # instead of confirming from a stale view of what remains.
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_flow_agreement_line SET write_date = write_date "
+                "WHERE id IN %s",
+                ids,
+            )
+        )
+
+    def _flow_check_agreement_limits(self):
+        """All the orders confirmed together, against what remains."""
+        requests = self._flow_agreement_requests(
+            self.filtered(lambda o: o.state in ("draft", "sent")).order_line
+        )
+        enforced = {
+            line: request for line, request in requests.items() if line.max_enforced
+        }
+        if not enforced or len(self) == 1:
+            return  # a single order is checked by its confirmation blockers
+        consumption = (
+            self.env["sale.flow.agreement.line"]
+            .concat(*enforced)
+            ._flow_get_consumption()
+        )
+        for line, request in enforced.items():
+            remaining = consumption[line.id]["remaining"]
+            if float_compare(request, remaining, precision_digits=2) > 0:
+                raise UserError(
+                    _(
+                        "%(line)s: these orders ask %(request)s together but only "
+                        "%(remaining)s remains under agreement %(name)s.",
+                        line=line._flow_label(),
+                        request=round(request, 2),
+                        remaining=round(remaining, 2),
+                        name=line.agreement_id.name,
+                    )
+                )
+
+    def _flow_note_agreement_overruns(self):
+        """Note on the order when it goes beyond what remained of a line
+        whose maximum is not enforced; check the consumption threshold."""
+        # sudo: the agreement's limits and activities hold whoever sells
+        lines = self.order_line.flow_agreement_line_id.sudo()
+        if not lines:
+            return
+        lines.agreement_id._flow_invalidate_consumption()
+        consumption = lines._flow_get_consumption()
+        for order in self:
+            over = [
+                line
+                for line in order.order_line.flow_agreement_line_id.sudo()
+                if float_compare(
+                    consumption[line.id]["remaining"], 0.0, precision_digits=2
+                )
+                < 0
+            ]
+            if over:
+                order.message_post(
+                    body=_(
+                        "Beyond the agreement: %(lines)s now exceed what was "
+                        "committed.",
+                        lines=", ".join(line.display_name for line in over),
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        lines.agreement_id._flow_check_threshold()

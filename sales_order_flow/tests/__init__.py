@@ -8,3 +8,16 @@ from . import test_price_simulation
 from . import test_approval
 from . import test_approval_performance
 from . import test_access_rights
+from . import test_rebate
+from . import test_rebate_concurrency
+from . import test_stacked_discount
+from . import test_discount_rule
+from . import test_price_suggestion
+from . import test_commission
+from . import test_commission_settlement
+from . import test_commission_concurrency
+from . import test_commission_portal
+from . import test_commission_performance
+from . import test_agreement
+from . import test_agreement_concurrency
+from . import test_agreement_portal

@@ -17,6 +17,8 @@ class SaleFlowCommon(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         # Demo approval rules must not decide what the tests see.
         cls.env["sale.flow.approval.rule"].search([]).active = False
+        # Nor demo discount rules (issue 3) what the lines get.
+        cls.env["sale.flow.discount.rule"].search([]).active = False
         cls.company = cls.env.company
         cls.currency = cls.company.currency_id
         cls.team = cls.env["crm.team"].create({"name": "Flow Team"})

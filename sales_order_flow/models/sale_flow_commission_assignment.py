@@ -1,0 +1,63 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class SaleFlowCommissionAssignment(models.Model):
+    """A default agent of a customer or of a sales team, with its plan."""
+
+    _name = "sale.flow.commission.assignment"
+    _description = "Default Commission Agent"
+    _order = "sequence, id"
+
+    sequence = fields.Integer(default=10)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        index=True,
+        ondelete="cascade",
+        domain=[("is_company", "=", True)],
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", index=True, ondelete="cascade"
+    )
+    agent_id = fields.Many2one(
+        "res.partner",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        domain=[("flow_is_commission_agent", "=", True)],
+    )
+    plan_id = fields.Many2one(
+        "sale.flow.commission.plan",
+        help="Leave empty to use the agent's own plan.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+
+    _sql_constraints = [
+        (
+            "customer_or_team",
+            "CHECK((partner_id IS NULL) != (team_id IS NULL))",
+            "A default agent belongs to either a customer or a sales team.",
+        ),
+    ]
+
+    @api.constrains("agent_id", "partner_id", "team_id")
+    def _check_unique_agent(self):
+        for assignment in self:
+            duplicates = self.search_count(
+                [
+                    ("id", "!=", assignment.id),
+                    ("agent_id", "=", assignment.agent_id.id),
+                    ("partner_id", "=", assignment.partner_id.id),
+                    ("team_id", "=", assignment.team_id.id),
+                ]
+            )
+            if duplicates:
+                raise ValidationError(
+                    _(
+                        "%(agent)s is already a default agent there.",
+                        agent=assignment.agent_id.display_name,
+                    )
+                )

@@ -1,0 +1,233 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class SaleFlowCommissionRule(models.Model):
+    """A rate of a commission plan and the lines it applies to.
+
+    The most specific matching rule of a plan wins: a rule naming a product
+    beats one naming a product category (a deeper category beats its parent),
+    which beats a customer, a customer tag, then a sales team; a rule without
+    any scope is the plan's default. Scopes combine: a rule naming a category
+    and a customer is more specific than one naming only the category. On a
+    tie, the lowest sequence wins. Agreements come with issue 4.
+    """
+
+    _name = "sale.flow.commission.rule"
+    _description = "Commission Rule"
+    _order = "plan_id, sequence, id"
+
+    plan_id = fields.Many2one(
+        "sale.flow.commission.plan", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="plan_id.company_id", store=True)
+    currency_id = fields.Many2one(related="plan_id.currency_id")
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    name = fields.Char(
+        string="Description", compute="_compute_name", store=True, readonly=False
+    )
+    # scope: every field set must match
+    product_id = fields.Many2one("product.product", help="Only lines of this product.")
+    categ_id = fields.Many2one(
+        "product.category",
+        string="Product Category",
+        help="Only products of this category or of its sub-categories.",
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        help="Only invoices of this customer (and its contacts).",
+    )
+    partner_category_id = fields.Many2one(
+        "res.partner.category",
+        string="Customer Tag",
+        help="Only customers with this tag.",
+    )
+    team_id = fields.Many2one(
+        "crm.team", string="Sales Team", help="Only invoices of this sales team."
+    )
+    # rate
+    rate_type = fields.Selection(
+        [
+            ("percent", "Percentage of the Base"),
+            ("fixed", "Fixed Amount per Unit"),
+            ("tiers", "Tiers by Volume"),
+        ],
+        required=True,
+        default="percent",
+    )
+    rate = fields.Float(
+        string="Rate (%)", digits=(16, 4), help="Percentage of the line's base."
+    )
+    fixed_amount = fields.Monetary(
+        string="Amount per Unit",
+        help="Commission per unit invoiced, in the company's currency.",
+    )
+    tier_mode = fields.Selection(
+        [("stepped", "Stepped"), ("progressive", "Progressive")],
+        default="stepped",
+        help="Stepped: the whole line at the rate of the tier the agent's volume "
+        "of the period reaches with it. Progressive: each part of the line at "
+        "the rate of the tier that part falls in.",
+    )
+    tier_ids = fields.One2many(
+        "sale.flow.commission.tier", "rule_id", string="Tiers", copy=True
+    )
+    discount_threshold = fields.Float(
+        string="Discount Above (%)",
+        help="When the line's discount is above this percentage, the reduced "
+        "rate applies instead. Leave 0 to never reduce.",
+    )
+    reduced_rate = fields.Float(
+        digits=(16, 4),
+        help="Rate used above the discount threshold: a percentage for "
+        "percentage and tier rules, an amount per unit for fixed rules.",
+    )
+
+    _sql_constraints = [
+        (
+            "rate_positive",
+            "CHECK(rate >= 0 AND fixed_amount >= 0 AND reduced_rate >= 0)",
+            "Commission rates and amounts cannot be negative.",
+        ),
+        (
+            "discount_threshold_range",
+            "CHECK(discount_threshold >= 0 AND discount_threshold <= 100)",
+            "The discount threshold is a percentage between 0 and 100.",
+        ),
+    ]
+
+    @api.depends(
+        "rate_type",
+        "rate",
+        "fixed_amount",
+        "product_id",
+        "categ_id",
+        "partner_id",
+        "partner_category_id",
+        "team_id",
+    )
+    def _compute_name(self):
+        for rule in self:
+            scope = [
+                record.display_name
+                for record in (
+                    rule.product_id,
+                    rule.categ_id,
+                    rule.partner_id,
+                    rule.partner_category_id,
+                    rule.team_id,
+                )
+                if record
+            ]
+            rule.name = " / ".join(scope) or _("Default")
+
+    @api.constrains("rate_type", "tier_ids")
+    def _check_tiers(self):
+        for rule in self:
+            if rule.rate_type == "tiers" and not rule.tier_ids:
+                raise ValidationError(
+                    _("Rule %(rule)s: a tiered rule needs tiers.", rule=rule.name)
+                )
+        self.tier_ids._check_increasing()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._flow_check_rate_values(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._flow_check_rate_values(vals)
+        return super().write(vals)
+
+    @api.model
+    def _flow_check_rate_values(self, vals):
+        # The database refuses negative rates too; checked before the insert
+        # so the user reads which rate is wrong, and nothing is written.
+        for name in ("rate", "fixed_amount", "reduced_rate"):
+            if (vals.get(name) or 0.0) < 0:
+                raise ValidationError(
+                    _(
+                        "%(field)s cannot be negative: a commission rate or amount "
+                        "is zero or more.",
+                        field=self._fields[name].get_description(self.env)["string"],
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Matching and rates (used by the plan's engine)
+    # ------------------------------------------------------------------
+    def _flow_specificity(self):
+        """Sort key, larger is more specific; see the class docstring."""
+        self.ensure_one()
+        categ_depth = self.categ_id.parent_path.count("/") if self.categ_id else 0
+        return (
+            bool(self.product_id),
+            categ_depth,
+            bool(self.partner_id),
+            bool(self.partner_category_id),
+            bool(self.team_id),
+        )
+
+    def _flow_scope(self):
+        """The rule's scope as plain values, matched by ``_flow_scope_matches``
+        without reading records again for every line.
+        """
+        self.ensure_one()
+        return (
+            self.product_id.id,
+            self.categ_id.parent_path or "",
+            self.partner_id.id,
+            self.partner_category_id.id,
+            self.team_id.id,
+        )
+
+    @staticmethod
+    def _flow_scope_matches(scope, key):
+        """``key``: (product id, product category path, customer id, customer
+        tag ids, team id) of a line; see ``_flow_scope``.
+        """
+        product_id, categ_path, partner_id, tag_id, team_id = scope
+        return (
+            (not product_id or product_id == key[0])
+            and (not categ_path or key[1].startswith(categ_path))
+            and (not partner_id or partner_id == key[2])
+            and (not tag_id or tag_id in key[3])
+            and (not team_id or team_id == key[4])
+        )
+
+    def _flow_rate_and_amount(self, info, base, volume):
+        """(rate, amount) of a line of base ``base`` when the agent's volume of
+        the period before it is ``volume``. Refunds have a negative base.
+        """
+        self.ensure_one()
+        reduced = self.discount_threshold and info["discount"] > self.discount_threshold
+        if self.rate_type == "fixed":
+            rate = self.reduced_rate if reduced else self.fixed_amount
+            return rate, rate * info["quantity"]
+        if self.rate_type == "percent" or reduced:
+            rate = self.reduced_rate if reduced else self.rate
+            return rate, base * rate / 100.0
+        tiers = self.tier_ids.sorted("threshold")
+        after = volume + base
+        if self.tier_mode == "stepped":
+            # a refund is clawed back at the rate it was earned at
+            reached = max(volume, after)
+            rate = next(
+                (t.rate for t in reversed(tiers) if reached >= t.threshold), 0.0
+            )
+            return rate, base * rate / 100.0
+        low, high = sorted((volume, after))
+        amount = 0.0
+        for index, tier in enumerate(tiers):
+            upper = tiers[index + 1].threshold if index + 1 < len(tiers) else None
+            part_low = max(low, tier.threshold)
+            part_high = high if upper is None else min(high, upper)
+            if part_high > part_low:
+                amount += (part_high - part_low) * tier.rate / 100.0
+        if base < 0:
+            amount = -amount
+        rate = amount / base * 100.0 if base else 0.0
+        return rate, amount

@@ -1,0 +1,209 @@
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class SaleFlowCommissionSettlement(models.Model):
+    """The commissions of one agent for one period, settled together.
+
+    Made by the settlement wizard. External agents' settlements become vendor
+    bills; cancelling the bill (or the settlement) frees its lines.
+    """
+
+    _name = "sale.flow.commission.settlement"
+    _description = "Commission Settlement"
+    _inherit = ["mail.thread", "portal.mixin"]
+    _order = "date_to desc, id desc"
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, default="/"
+    )
+    agent_id = fields.Many2one("res.partner", required=True, index=True, readonly=True)
+    agent_type = fields.Selection(related="agent_id.flow_agent_type", store=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        readonly=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    period_type = fields.Selection(
+        [("month", "Month"), ("quarter", "Quarter"), ("year", "Year")],
+        required=True,
+        readonly=True,
+    )
+    date_from = fields.Date(required=True, readonly=True)
+    date_to = fields.Date(required=True, readonly=True)
+    line_ids = fields.One2many(
+        "sale.flow.commission.line", "settlement_id", string="Commission Lines"
+    )
+    line_count = fields.Integer(compute="_compute_line_count")
+    amount_total = fields.Monetary(
+        string="Total",
+        readonly=True,
+        help="Sum of the settled commissions, fixed when they are settled.",
+    )
+    state = fields.Selection(
+        [
+            ("settled", "Settled"),
+            ("invoiced", "Invoiced"),
+            ("cancel", "Cancelled"),
+        ],
+        default="settled",
+        required=True,
+        readonly=True,
+        tracking=True,
+        index=True,
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        string="Vendor Bill",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="restrict",
+        tracking=True,
+    )
+
+    _sql_constraints = [
+        (
+            "dates_ordered",
+            "CHECK(date_from <= date_to)",
+            "A settlement's period cannot end before it starts.",
+        ),
+    ]
+
+    def _compute_line_count(self):
+        counts = dict(
+            self.env["sale.flow.commission.line"]._read_group(
+                [("settlement_id", "in", self.ids)], ["settlement_id"], ["__count"]
+            )
+        )
+        for settlement in self:
+            settlement.line_count = counts.get(settlement, 0)
+
+    def _compute_access_url(self):  # pylint: disable=missing-return
+        super()._compute_access_url()
+        for settlement in self:
+            settlement.access_url = f"/my/commissions/settlement/{settlement.id}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code(
+                    "sale.flow.commission.settlement"
+                ) or _("New")
+        return super().create(vals_list)
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return _("Commission Statement - %(name)s", name=self.name)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_view_lines(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_order_flow.sale_flow_commission_line_action"
+        )
+        action["domain"] = [("settlement_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_view_bill(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.invoice_id.id,
+            "view_mode": "form",
+        }
+
+    def action_create_bill(self):
+        journal = self.env["account.journal"].search(
+            [
+                *self.env["account.journal"]._check_company_domain(self.company_id),
+                ("type", "=", "purchase"),
+            ],
+            limit=1,
+        )
+        if not journal:
+            raise UserError(_("Create a purchase journal for the vendor bills first."))
+        return self._flow_create_bills(journal)
+
+    def action_cancel(self):
+        if any(
+            settlement.invoice_id and settlement.invoice_id.state != "cancel"
+            for settlement in self
+        ):
+            raise UserError(
+                _("Cancel the vendor bill of the settlement first; that frees it.")
+            )
+        self._flow_release()
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _flow_release(self):
+        """Cancel the settlements and free their lines for another settlement."""
+        settlements = self.filtered(lambda s: s.state != "cancel")
+        settlements.line_ids._flow_release()
+        settlements.write({"state": "cancel"})
+        for settlement in settlements:
+            settlement.message_post(
+                body=_("Settlement cancelled: its commissions can be settled again.")
+            )
+
+    def _flow_create_bills(self, journal):
+        """One vendor bill (or refund, when negative) per external settlement."""
+        settlements = self.filtered(
+            lambda s: (
+                s.state == "settled"
+                and s.agent_type == "external"
+                and not s.currency_id.is_zero(s.amount_total)
+            )
+        )
+        if not settlements:
+            return self.env["account.move"]
+        product = self.env.ref("sales_order_flow.product_sale_flow_commission")
+        bills = self.env["account.move"].create(
+            [
+                settlement._flow_prepare_bill_values(journal, product)
+                for settlement in settlements
+            ]
+        )
+        for settlement, bill in zip(settlements, bills, strict=True):
+            settlement.write({"invoice_id": bill.id, "state": "invoiced"})
+        return bills
+
+    def _flow_prepare_bill_values(self, journal, product):
+        self.ensure_one()
+        refund = self.amount_total < 0
+        return {
+            "move_type": "in_refund" if refund else "in_invoice",
+            "partner_id": self.agent_id.id,
+            "journal_id": journal.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "invoice_date": fields.Date.context_today(self),
+            "ref": self.name,
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "name": _(
+                            "Commissions %(name)s (%(date_from)s - %(date_to)s)",
+                            name=self.name,
+                            date_from=self.date_from,
+                            date_to=self.date_to,
+                        ),
+                        "quantity": 1.0,
+                        "price_unit": abs(self.amount_total),
+                        # the bill pays the settled amount, no tax on top
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            ],
+        }

@@ -1,0 +1,161 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, float_round
+from odoo.tools.sql import column_exists, create_column, table_exists
+
+# Stack levels, in the order they cascade.
+FLOW_DISCOUNT_FIELDS = ("flow_discount_1", "flow_discount_2", "flow_discount_3")
+
+
+class SaleFlowDiscountMixin(models.AbstractModel):
+    """Three cascading discounts on a document line.
+
+    Odoo's ``discount`` holds the effective discount 1 - Π(1 - dᵢ) rounded to
+    the "Discount" precision (2 digits), for display, searches and reports.
+    Amounts (subtotals, taxes, journal items) are computed from the unrounded
+    effective discount, ``_flow_get_effective_discount()``: 10 + 5 + 3 % is
+    17.065 %, shown 17.07 %, and a 100.00 price becomes 82.94 (not 82.93).
+    Writing ``discount`` alone sets level 1 and clears levels 2 and 3.
+    """
+
+    _name = "sale.flow.discount.mixin"
+    _description = "Sales Flow Stacked Discounts"
+
+    flow_discount_1 = fields.Float(
+        string="Disc. 1 (%)",
+        digits="Discount",
+        default=0.0,
+        help="First cascading discount.",
+    )
+    flow_discount_2 = fields.Float(
+        string="Disc. 2 (%)",
+        digits="Discount",
+        default=0.0,
+        help="Second cascading discount, applied on the price after the first.",
+    )
+    flow_discount_3 = fields.Float(
+        string="Disc. 3 (%)",
+        digits="Discount",
+        default=0.0,
+        help="Third cascading discount, applied on the price after the first two.",
+    )
+    flow_discount_display = fields.Char(
+        string="Discounts",
+        compute="_compute_flow_discount_display",
+        help="The cascading discounts, e.g. 10 + 5 + 2 %.",
+    )
+
+    _sql_constraints = [
+        (
+            "flow_discount_1_range",
+            "CHECK(flow_discount_1 >= 0 AND flow_discount_1 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_2_range",
+            "CHECK(flow_discount_2 >= 0 AND flow_discount_2 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_3_range",
+            "CHECK(flow_discount_3 >= 0 AND flow_discount_3 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+    ]
+
+    def _auto_init(self):
+        # Existing lines keep their discount as level 1. Creating the columns
+        # here keeps the ORM from computing the stack of every existing row.
+        cr = self.env.cr
+        if (
+            not self._abstract
+            and table_exists(cr, self._table)
+            and not column_exists(cr, self._table, "flow_discount_1")
+        ):
+            for fname in FLOW_DISCOUNT_FIELDS:
+                create_column(cr, self._table, fname, "numeric")
+            cr.execute(
+                SQL(
+                    "UPDATE %s SET flow_discount_1 = LEAST(GREATEST("
+                    "COALESCE(discount, 0), 0), 100), flow_discount_2 = 0, "
+                    "flow_discount_3 = 0",
+                    SQL.identifier(self._table),
+                )
+            )
+        return super()._auto_init()
+
+    @api.depends(*FLOW_DISCOUNT_FIELDS)
+    def _compute_flow_discount_display(self):
+        for line in self:
+            line.flow_discount_display = line._flow_format_discount_stack()
+
+    @api.constrains(*FLOW_DISCOUNT_FIELDS)
+    def _check_flow_discount_range(self):
+        for line in self:
+            for discount in line._flow_get_discount_stack():
+                if discount < 0.0 or discount > 100.0:
+                    raise ValidationError(
+                        _(
+                            "A discount must be between 0 and 100 %% (%(value)s %% "
+                            "given).",
+                            value=self._flow_format_percent(discount),
+                        )
+                    )
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
+    def _flow_get_discount_stack(self):
+        self.ensure_one()
+        return [self[fname] or 0.0 for fname in FLOW_DISCOUNT_FIELDS]
+
+    def _flow_get_effective_discount(self):
+        """Unrounded effective discount (%) of the stack."""
+        self.ensure_one()
+        return self._flow_combine_discounts(self._flow_get_discount_stack())
+
+    @api.model
+    def _flow_combine_discounts(self, discounts):
+        """1 - Π(1 - dᵢ), in %. A single discount is returned as it is, so
+        amounts equal Odoo's to the cent (no float noise like 9.999999)."""
+        given = [d for d in discounts if d]
+        if len(given) <= 1:
+            return given[0] if given else 0.0
+        remaining = 1.0
+        for discount in given:
+            remaining *= 1.0 - discount / 100.0
+        return float_round((1.0 - remaining) * 100.0, precision_digits=10)
+
+    @api.model
+    def _flow_format_percent(self, value):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+
+    def _flow_format_discount_stack(self):
+        """'10 + 5 + 2 %' ('' without discount)."""
+        self.ensure_one()
+        given = [d for d in self._flow_get_discount_stack() if d]
+        if not given:
+            return ""
+        return _(
+            "%(discounts)s %%",
+            discounts=" + ".join(self._flow_format_percent(d) for d in given),
+        )
+
+    @api.model
+    def _flow_prepare_discount_vals(self, vals, create=False):
+        """Keep ``discount`` and the stack consistent in create/write values.
+
+        Levels given: ``discount`` is dropped (computed from them). ``discount``
+        alone: it becomes level 1 (levels 2 and 3 cleared on write).
+        """
+        levels = [fname for fname in FLOW_DISCOUNT_FIELDS if fname in vals]
+        if not levels and "discount" not in vals:
+            return vals
+        vals = dict(vals)
+        if levels:
+            vals.pop("discount", None)
+        else:
+            vals["flow_discount_1"] = vals["discount"] or 0.0
+            if not create:
+                vals.update(flow_discount_2=0.0, flow_discount_3=0.0)
+        return vals

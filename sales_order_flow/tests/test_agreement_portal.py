@@ -1,0 +1,148 @@
+from datetime import timedelta
+
+from odoo import Command, fields, http
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import SaleFlowCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAgreementPortal(HttpCase, SaleFlowCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="flow_agreement_portal",
+            password="flow_agreement_portal",
+            name="Agreement Portal Buyer",
+            groups="base.group_portal",
+        )
+        cls.portal_customer = cls.env["res.partner"].create(
+            {"name": "Portal Agreement Customer", "is_company": True}
+        )
+        cls.portal_user.partner_id.write(
+            {"parent_id": cls.portal_customer.id, "email": "agr.buyer@example.com"}
+        )
+        cls.other_customer = cls.env["res.partner"].create(
+            {"name": "Other Agreement Customer", "is_company": True}
+        )
+        cls.agreement = cls._agreement(cls.portal_customer, "<p>Own terms</p>")
+        cls.other_agreement = cls._agreement(cls.other_customer, "<p>Secret</p>")
+        cls.line = cls.agreement.line_ids
+
+    @classmethod
+    def _agreement(cls, partner, terms):
+        agreement = cls.env["sale.flow.agreement"].create(
+            {
+                "partner_id": partner.id,
+                "user_id": cls.salesman.id,
+                "title": f"Supply of {partner.name}",
+                "date_end": fields.Date.today() + timedelta(days=60),
+                "terms": terms,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": cls.service.id,
+                            "qty_committed": 100.0,
+                            "price_unit": 45.0,
+                            "max_enforced": True,
+                            "max_qty_calloff": 60.0,
+                        }
+                    )
+                ],
+            }
+        )
+        agreement.action_activate()
+        return agreement
+
+    def _calloff(self, agreement, qty, token=None):
+        data = {
+            "csrf_token": http.Request.csrf_token(self),
+            f"qty_{agreement.line_ids.id}": str(qty),
+        }
+        if token:
+            data["access_token"] = token
+        return self.url_open(f"/my/agreements/{agreement.id}/calloff", data=data)
+
+    def test_list_detail_and_counter(self):
+        self.authenticate("flow_agreement_portal", "flow_agreement_portal")
+        response = self.url_open("/my/agreements")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.agreement.name, response.text)
+        self.assertNotIn(self.other_agreement.name, response.text)
+        response = self.url_open(f"/my/agreements/{self.agreement.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Own terms", response.text)
+        self.assertIn("Request a call-off", response.text)
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["agreement_count"]}
+        )
+        self.assertEqual(counters["agreement_count"], 1)
+        response = self.url_open(f"/my/agreements/{self.agreement.id}?report_type=html")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.agreement.name, response.text)
+
+    def test_another_customers_agreement_refused(self):
+        self.authenticate("flow_agreement_portal", "flow_agreement_portal")
+        other = self.other_agreement
+        response = self.url_open(f"/my/agreements/{other.id}", allow_redirects=False)
+        self.assertIn(response.status_code, (303, 403, 404))
+        response = self.url_open(f"/my/agreements/{other.id}?access_token=wrong")
+        self.assertNotIn("Secret", response.text)
+        response = self.url_open(
+            f"/my/agreements/{other.id}?report_type=html", allow_redirects=False
+        )
+        self.assertIn(response.status_code, (303, 403, 404))
+        self._calloff(other, 5)
+        self.assertFalse(
+            self.env["sale.order"].search([("flow_agreement_id", "=", other.id)])
+        )
+
+    def test_access_token_without_login(self):
+        self.authenticate(None, None)
+        token = self.agreement._portal_ensure_token()
+        response = self.url_open(
+            f"/my/agreements/{self.agreement.id}?access_token={token}"
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Own terms", response.text)
+        response = self.url_open(
+            f"/my/agreements/{self.agreement.id}", allow_redirects=False
+        )
+        self.assertIn(response.status_code, (303, 403, 404))
+
+    def test_request_calloff(self):
+        self.authenticate("flow_agreement_portal", "flow_agreement_portal")
+        response = self._calloff(self.agreement, 20)
+        self.assertIn("calloff_order", response.url)
+        order = self.env["sale.order"].search(
+            [("flow_agreement_id", "=", self.agreement.id)]
+        )
+        self.assertRecordValues(
+            order,
+            [
+                {
+                    "state": "draft",
+                    "partner_id": self.portal_user.partner_id.id,
+                    "user_id": self.salesman.id,
+                }
+            ],
+        )
+        self.assertEqual(order.order_line.price_unit, 45.0)
+        # beyond the maximum per call-off: refused, nothing created
+        response = self._calloff(self.agreement, 61)
+        self.assertIn("calloff_error=limit", response.url)
+        self.assertEqual(
+            self.env["sale.order"].search_count(
+                [("flow_agreement_id", "=", self.agreement.id)]
+            ),
+            1,
+        )
+        # confirmed call-offs when the agreement allows it
+        self.agreement.allow_confirmed_calloff = True
+        self._calloff(self.agreement, 10)
+        confirmed = self.env["sale.order"].search(
+            [("flow_agreement_id", "=", self.agreement.id), ("state", "=", "sale")]
+        )
+        self.assertEqual(len(confirmed), 1)
