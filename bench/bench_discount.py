@@ -16,109 +16,61 @@ and rolls everything back: the database is left as it was.
 
 Usage:
     python3 bench/bench_discount.py --db <db with sales_order_flow installed>
-        [--lines 1000] [--rules 50] [--db-host HOST]
+        [--lines 1000] [--rules 50] [--db-host HOST] [--profile]
 """
 
 # pylint: disable=print-used
-import argparse
-import os
-import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def import_odoo():
-    """Import Odoo from ODOO_PATH, else from the Python path; exit with a hint."""
-    odoo_path = os.environ.get("ODOO_PATH", "/opt/odoo")
-    if os.path.isfile(os.path.join(odoo_path, "odoo-bin")):
-        sys.path.insert(0, odoo_path)
-    try:
-        import odoo  # noqa: PLC0415 - located at run time, see above
-    except ImportError:
-        sys.exit(
-            f"Odoo 18 not found: no {odoo_path}/odoo-bin and no importable 'odoo'. "
-            "Set ODOO_PATH to an Odoo 18.0 source folder."
-        )
-    return odoo, odoo_path
+from _odoo_bench import argument_parser, bench_env, profiled
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--db", required=True, help="database with the module")
+    parser = argument_parser(__doc__)
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--rules", type=int, default=50)
-    parser.add_argument(
-        "--db-host", default="", help="PostgreSQL host (default: local socket)"
-    )
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    odoo, odoo_path = import_odoo()
-    from odoo import SUPERUSER_ID, Command, api  # noqa: PLC0415
-    from odoo.modules.registry import Registry  # noqa: PLC0415
+    with bench_env(args, "sale.flow.discount.rule") as env:
+        from odoo import Command  # noqa: PLC0415
 
-    addons = [
-        path
-        for path in (
-            os.path.join(odoo_path, "addons"),
-            os.path.join(odoo_path, "odoo", "addons"),
+        customer, products = setup(env, Command, args)
+        start = time.perf_counter()
+        order = env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": products[index % len(products)].id,
+                            "product_uom_qty": 5 + index % 60,
+                        }
+                    )
+                    for index in range(args.lines)
+                ],
+            }
         )
-        if os.path.isdir(path)
-    ]
-    odoo.tools.config.parse_config(
-        [
-            "-d",
-            args.db,
-            f"--db_host={args.db_host}",
-            f"--addons-path={','.join([REPO, *addons])}",
-            "--log-level=warn",
-        ]
-    )
-    registry = Registry(args.db)
-    with registry.cursor() as cr:
-        try:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            if "sale.flow.discount.rule" not in env:
-                sys.exit(f"sales_order_flow is not installed in {args.db}.")
-            customer, products = setup(env, Command, args)
-            start = time.perf_counter()
-            order = env["sale.order"].create(
-                {
-                    "partner_id": customer.id,
-                    "order_line": [
-                        Command.create(
-                            {
-                                "product_id": products[index % len(products)].id,
-                                "product_uom_qty": 5 + index % 60,
-                            }
-                        )
-                        for index in range(args.lines)
-                    ],
-                }
-            )
-            env.flush_all()
-            created = time.perf_counter() - start
-            order.order_line.with_context(sale_flow_discount_applying=True).write(
-                {"product_uom_qty": 55}
-            )
-            env.flush_all()
-            queries = cr.sql_log_count
-            start = time.perf_counter()
+        env.flush_all()
+        created = time.perf_counter() - start
+        order.order_line.with_context(sale_flow_discount_applying=True).write(
+            {"product_uom_qty": 55}
+        )
+        env.flush_all()
+        queries = env.cr.sql_log_count
+        start = time.perf_counter()
+        with profiled(args.profile):
             order.action_flow_recompute_discounts()
             env.flush_all()
-            recomputed = time.perf_counter() - start
-            queries = cr.sql_log_count - queries
-            print(
-                f"discount rules: {args.lines} lines, {args.rules} rules: "
-                f"create {created:.2f} s, recompute {recomputed:.2f} s "
-                f"({queries} queries)"
-            )
-        finally:
-            # a benchmark leaves no trace: never commit
-            cr.rollback()
+        recomputed = time.perf_counter() - start
+        queries = env.cr.sql_log_count - queries
+        print(
+            f"discount rules: {args.lines} lines, {args.rules} rules: "
+            f"create {created:.2f} s, recompute {recomputed:.2f} s "
+            f"({queries} queries)"
+        )
 
 
 def setup(env, Command, args):

@@ -18,109 +18,49 @@ The database is left as it was.
 
 Usage:
     python3 bench/bench_rebate.py --db <db with sales_order_flow installed>
-        [--lines 100000] [--customers 500] [--db-host HOST]
+        [--lines 100000] [--customers 500] [--db-host HOST] [--profile]
 
 Odoo is found through ODOO_PATH (default /opt/odoo) or an importable ``odoo``,
 as bin/run and bin/test do. The goal is under 30 s on a 2-core machine.
 """
 
 # pylint: disable=print-used
-import argparse
-import cProfile
-import os
-import pstats
-import sys
 import time
 from datetime import date
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _odoo_bench import argument_parser, bench_env, copy_rows, profiled
+
 PERIOD_START = date(2023, 1, 1)
 PERIOD_END = date(2023, 3, 31)
 
 
-def import_odoo():
-    """Import Odoo from ODOO_PATH, else from the Python path; exit with a hint."""
-    odoo_path = os.environ.get("ODOO_PATH", "/opt/odoo")
-    if os.path.isfile(os.path.join(odoo_path, "odoo-bin")):
-        sys.path.insert(0, odoo_path)
-    try:
-        import odoo  # noqa: PLC0415 - located at run time, see above
-    except ImportError:
-        sys.exit(
-            f"Odoo 18 not found: no {odoo_path}/odoo-bin and no importable 'odoo'. "
-            "Set ODOO_PATH to an Odoo 18.0 source folder."
-        )
-    return odoo, odoo_path
-
-
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--db", required=True, help="database with the module")
+    parser = argument_parser(__doc__)
     parser.add_argument("--lines", type=int, default=100000)
     parser.add_argument("--customers", type=int, default=500)
-    parser.add_argument(
-        "--profile", action="store_true", help="print where the settlement spends"
-    )
-    parser.add_argument(
-        "--db-host", default="", help="PostgreSQL host (default: local socket)"
-    )
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    odoo, odoo_path = import_odoo()
-    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
-    from odoo.modules.registry import Registry  # noqa: PLC0415
-
-    addons = [
-        path
-        for path in (
-            os.path.join(odoo_path, "addons"),
-            os.path.join(odoo_path, "odoo", "addons"),
-        )
-        if os.path.isdir(path)
-    ]
-    odoo.tools.config.parse_config(
-        [
-            "-d",
-            args.db,
-            f"--db_host={args.db_host}",
-            f"--addons-path={','.join([REPO, *addons])}",
-            "--log-level=warn",
-        ]
-    )
-    registry = Registry(args.db)
-    with registry.cursor() as cr:
-        try:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
-            if "sale.flow.rebate.program" not in env:
-                sys.exit(f"sales_order_flow is not installed in {args.db}.")
-            started = time.perf_counter()
-            program = setup(env, args)
-            print(f"setup: {time.perf_counter() - started:.2f} s")
-            start = time.perf_counter()
-            program._get_basis(PERIOD_START, PERIOD_END)
-            basis_time = time.perf_counter() - start
-            profiler = cProfile.Profile() if args.profile else None
-            start = time.perf_counter()
-            if profiler:
-                profiler.enable()
+    with bench_env(args, "sale.flow.rebate.program", {"tracking_disable": True}) as env:
+        started = time.perf_counter()
+        program = setup(env, args)
+        print(f"setup: {time.perf_counter() - started:.2f} s")
+        start = time.perf_counter()
+        program._get_basis(PERIOD_START, PERIOD_END)
+        basis_time = time.perf_counter() - start
+        start = time.perf_counter()
+        with profiled(args.profile):
             settlement, _message = program._settle(PERIOD_END, date(2023, 4, 5))
             env.flush_all()
-            elapsed = time.perf_counter() - start
-            if profiler:
-                profiler.disable()
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-            print(
-                f"rebates: {args.lines} invoice lines, {args.customers} customers "
-                f"settled in {elapsed:.2f} s (basis query {basis_time:.2f} s, "
-                f"{len(settlement.line_ids.move_id)} credit notes, total "
-                f"{settlement.amount_total:.2f})"
-            )
-        finally:
-            # a benchmark leaves no trace: never commit
-            cr.rollback()
+        elapsed = time.perf_counter() - start
+        print(
+            f"rebates: {args.lines} invoice lines, {args.customers} customers "
+            f"settled in {elapsed:.2f} s (basis query {basis_time:.2f} s, "
+            f"{len(settlement.line_ids.move_id)} credit notes, total "
+            f"{settlement.amount_total:.2f})"
+        )
 
 
 def setup(env, args):
@@ -167,82 +107,46 @@ def setup(env, args):
     template_line = template.invoice_line_ids
     env.flush_all()
     cr = env.cr
-
-    def columns(table, skip):
-        cr.execute(
-            SQL(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = %s AND column_name != ALL(%s) "
-                "ORDER BY ordinal_position",
-                table,
-                list(skip),
-            )
-        )
-        return [row[0] for row in cr.fetchall()]
-
     # one posted invoice per customer and month
-    move_overrides = {
-        "name": SQL("'BENCH/' || c.partner_id || '/' || m.month"),
-        "partner_id": SQL("c.partner_id"),
-        "commercial_partner_id": SQL("c.partner_id"),
-        "invoice_date": SQL(
-            "(%s::date + (m.month || ' month')::interval)::date", PERIOD_START
+    rows = copy_rows(
+        cr,
+        "account_move",
+        template.ids,
+        {
+            "name": SQL("'BENCH/' || c.partner_id || '/' || m.month"),
+            "partner_id": SQL("c.partner_id"),
+            "commercial_partner_id": SQL("c.partner_id"),
+            "invoice_date": SQL(
+                "(%s::date + (m.month || ' month')::interval)::date", PERIOD_START
+            ),
+            "date": SQL(
+                "(%s::date + (m.month || ' month')::interval)::date", PERIOD_START
+            ),
+        },
+        sources=SQL(
+            "unnest(%s::int[]) AS c(partner_id), generate_series(0, 2) AS m(month)",
+            customers.ids,
         ),
-        "date": SQL("(%s::date + (m.month || ' month')::interval)::date", PERIOD_START),
-    }
-    move_columns = columns("account_move", {"id", *move_overrides})
-    cr.execute(
-        SQL(
-            """
-            INSERT INTO account_move (%(columns)s, %(override_columns)s)
-            SELECT %(copied)s, %(override_values)s
-              FROM account_move move,
-                   unnest(%(partners)s::int[]) AS c(partner_id),
-                   generate_series(0, 2) AS m(month)
-             WHERE move.id = %(template)s
-            RETURNING id, partner_id, invoice_date
-            """,
-            columns=SQL(", ").join(map(SQL.identifier, move_columns)),
-            override_columns=SQL(", ").join(map(SQL.identifier, move_overrides)),
-            copied=SQL(", ").join(
-                SQL.identifier("move", column) for column in move_columns
-            ),
-            override_values=SQL(", ").join(move_overrides.values()),
-            partners=customers.ids,
-            template=template.id,
-        )
+        returning=SQL("id"),
     )
-    move_ids = [row[0] for row in cr.fetchall()]
+    move_ids = [row[0] for row in rows]
     # the lines, spread over those invoices, 1 to 10 units at 10.00
-    line_overrides = {
-        "move_id": SQL("(%s::int[])[1 + mod(n, %s)]", move_ids, len(move_ids)),
-        "quantity": SQL("1 + mod(n, 10)"),
-        "price_unit": SQL("10.0"),
-        "price_subtotal": SQL("10.0 * (1 + mod(n, 10))"),
-        "price_total": SQL("10.0 * (1 + mod(n, 10))"),
-        "balance": SQL("-10.0 * (1 + mod(n, 10))"),
-        "amount_currency": SQL("-10.0 * (1 + mod(n, 10))"),
-        "debit": SQL("0.0"),
-        "credit": SQL("10.0 * (1 + mod(n, 10))"),
-    }
-    line_columns = columns("account_move_line", {"id", *line_overrides})
-    cr.execute(
-        SQL(
-            """
-            INSERT INTO account_move_line (%(columns)s, %(override_columns)s)
-            SELECT %(copied)s, %(override_values)s
-              FROM account_move_line line, generate_series(1, %(count)s) AS n
-             WHERE line.id = %(template)s
-            """,
-            columns=SQL(", ").join(map(SQL.identifier, line_columns)),
-            override_columns=SQL(", ").join(map(SQL.identifier, line_overrides)),
-            copied=SQL(", ").join(
-                SQL.identifier("line", column) for column in line_columns
-            ),
-            override_values=SQL(", ").join(line_overrides.values()),
-            count=args.lines - 1,
-            template=template_line.id,
-        )
+    copy_rows(
+        cr,
+        "account_move_line",
+        template_line.ids,
+        {
+            "move_id": SQL("(%s::int[])[1 + mod(n, %s)]", move_ids, len(move_ids)),
+            "quantity": SQL("1 + mod(n, 10)"),
+            "price_unit": SQL("10.0"),
+            "price_subtotal": SQL("10.0 * (1 + mod(n, 10))"),
+            "price_total": SQL("10.0 * (1 + mod(n, 10))"),
+            "balance": SQL("-10.0 * (1 + mod(n, 10))"),
+            "amount_currency": SQL("-10.0 * (1 + mod(n, 10))"),
+            "debit": SQL("0.0"),
+            "credit": SQL("10.0 * (1 + mod(n, 10))"),
+        },
+        sources=SQL("generate_series(1, %s) AS n", args.lines - 1),
     )
     # the stored related fields of the lines follow their new moves
     cr.execute(

@@ -71,10 +71,10 @@
         "demo/sale_flow_discount_rule_demo.xml",
         # rebates (issue 3) demo
         "demo/sale_flow_rebate_program_demo.xml",
-        # commissions (issue 5) demo
-        "demo/sale_flow_commission_demo.xml",
         # agreements (issue 4) demo
         "demo/sale_flow_agreement_demo.xml",
+        # commissions (issue 5) demo, after agreements: a rule names one
+        "demo/sale_flow_commission_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,5 +1,8 @@
+from collections import defaultdict
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, float_is_zero, float_round
 
 
 class AccountMove(models.Model):
@@ -30,6 +33,26 @@ class AccountMove(models.Model):
         string="Commission Settlements",
         readonly=True,
     )
+    flow_commission_line_count = fields.Integer(
+        string="Commission Lines",
+        compute="_compute_flow_commission_line_count",
+        groups="sales_team.group_sale_salesman,account.group_account_invoice",
+    )
+
+    @api.depends_context("uid")
+    def _compute_flow_commission_line_count(self):
+        counts = self.env["sale.flow.commission.line"]._flow_count_by(
+            "invoice_id", self
+        )
+        for move in self:
+            move.flow_commission_line_count = counts.get(move, 0)
+
+    def action_flow_view_commission_lines(self):
+        self.ensure_one()
+        # cancelled lines too: the invoice's whole commission history
+        return self.env["sale.flow.commission.line"]._flow_action_for(
+            [("invoice_id", "=", self.id)], context={}
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_flow_commission_bill(self):
@@ -82,90 +105,187 @@ class AccountMove(models.Model):
             for move in self
         }
 
-    def _flow_commission_line_info(self, line, costs=None):
-        """What the rule engine needs of an invoice line (company currency).
-
-        ``costs`` caches product costs ({(product id, company id): cost}).
+    def _flow_commission_read_lines(self):
+        """What the rule engine needs of the product lines of these invoices,
+        in one query: a list of (invoice line id, info) in invoice order, then
+        line order (tier volumes grow in that order). See the plan's
+        ``_flow_compute_commissions`` for the info dicts (company currency).
         """
-        sign = -1.0 if self.move_type == "out_refund" else 1.0
-        product = line.product_id
-        quantity = line.quantity
-        if line.product_uom_id and line.product_uom_id != product.uom_id:
-            quantity = line.product_uom_id._compute_quantity(
-                quantity, product.uom_id, round=False
+        self.env["account.move.line"].flush_model(
+            [
+                "move_id",
+                "display_type",
+                "product_id",
+                "product_uom_id",
+                "quantity",
+                "discount",
+                "balance",
+                "sequence",
+                "sale_line_ids",
+            ]
+        )
+        self.flush_recordset(
+            [
+                "move_type",
+                "company_id",
+                "invoice_date",
+                "date",
+                "commercial_partner_id",
+                "team_id",
+                "invoice_user_id",
+            ]
+        )
+        self.env["sale.order.line"].flush_model(["flow_agreement_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT line.id, line.move_id, line.product_id, line.quantity,
+                       line.discount, line.balance,
+                       -- quantity in the product's unit, for its cost
+                       line.quantity * COALESCE(
+                           product_uom.factor / NULLIF(line_uom.factor, 0), 1.0
+                       ),
+                       move.move_type = 'out_refund', move.company_id,
+                       COALESCE(move.invoice_date, move.date),
+                       move.commercial_partner_id, move.team_id,
+                       move.invoice_user_id,
+                       (SELECT order_line.flow_agreement_id
+                          FROM sale_order_line_invoice_rel rel
+                          JOIN sale_order_line order_line
+                            ON order_line.id = rel.order_line_id
+                         WHERE rel.invoice_line_id = line.id
+                           AND order_line.flow_agreement_id IS NOT NULL
+                         ORDER BY order_line.id
+                         LIMIT 1)
+                  FROM account_move_line line
+                  JOIN account_move move ON move.id = line.move_id
+                  JOIN product_product product ON product.id = line.product_id
+                  JOIN product_template template
+                    ON template.id = product.product_tmpl_id
+                  LEFT JOIN uom_uom line_uom ON line_uom.id = line.product_uom_id
+                  LEFT JOIN uom_uom product_uom ON product_uom.id = template.uom_id
+                 WHERE line.move_id = ANY(%s)
+                   AND line.display_type = 'product'
+                 ORDER BY line.move_id, line.sequence, line.id
+                """,
+                self.ids,
             )
-        costs = {} if costs is None else costs
-        cost_key = (product.id, self.company_id.id)
-        if cost_key not in costs:
-            costs[cost_key] = product.with_company(self.company_id).standard_price
-        return {
-            "company": self.company_id,
-            "date": self.invoice_date or self.date,
-            "partner": self.commercial_partner_id,
-            "team": self.team_id,
-            "user": self.invoice_user_id,
-            "product": product,
-            "quantity": sign * line.quantity,
-            "discount": line.discount,
-            "amount": -line.balance,
-            "cost": sign * quantity * costs[cost_key],
-        }
+        )
+        rows_by_move = defaultdict(list)
+        for row in self.env.cr.fetchall():
+            rows_by_move[row[1]].append(row)
+        rows = [row for move_id in self.ids for row in rows_by_move[move_id]]
+        costs = self._flow_commission_costs(rows)
+        result = []
+        for (
+            line_id,
+            move_id,
+            product_id,
+            quantity,
+            discount,
+            balance,
+            product_quantity,
+            refund,
+            company_id,
+            date,
+            partner_id,
+            team_id,
+            user_id,
+            agreement_id,
+        ) in rows:
+            sign = -1.0 if refund else 1.0
+            result.append(
+                (
+                    line_id,
+                    {
+                        "move_id": move_id,
+                        "company_id": company_id,
+                        "date": date,
+                        "partner_id": partner_id,
+                        "team_id": team_id or False,
+                        "user_id": user_id or False,
+                        "product_id": product_id,
+                        "agreement_id": agreement_id or False,
+                        "quantity": sign * quantity,
+                        "discount": discount,
+                        "amount": -balance,
+                        "cost": sign * product_quantity * costs[product_id, company_id],
+                    },
+                )
+            )
+        return result
+
+    @api.model
+    def _flow_commission_costs(self, rows):
+        """Product costs per (product id, company id) of the rows of
+        ``_flow_commission_read_lines``, read per company, not per line.
+        """
+        product_ids_by_company = defaultdict(set)
+        for row in rows:
+            product_ids_by_company[row[8]].add(row[2])
+        costs = {}
+        for company_id, product_ids in product_ids_by_company.items():
+            products = (
+                self.env["product.product"].with_company(company_id).browse(product_ids)
+            )
+            for product in products:
+                costs[product.id, company_id] = product.standard_price
+        return costs
 
     def _flow_commission_create_lines(self):
         """Commission lines of posted customer invoices and credit notes: one
-        engine pass for all of them and one bulk insert.
+        read of their lines, one engine pass for all of them, one bulk insert.
         """
         invoices = self._flow_commission_invoices()
-        pairs = [
-            (move, line)
-            for move in invoices
-            for line in move.invoice_line_ids
-            if line.display_type == "product" and line.product_id
-        ]
-        if not pairs:
+        if not invoices:
+            return self.env["sale.flow.commission.line"]
+        lines = invoices._flow_commission_read_lines()
+        if not lines:
             return self.env["sale.flow.commission.line"]
         # sudo: commissions follow from posting; whoever posts the invoice
         # need not manage commissions, and the engine reads every agent's volume
         Plan = self.env["sale.flow.commission.plan"].sudo()
-        costs = {}
-        results = Plan._flow_compute_commissions(
-            [move._flow_commission_line_info(line, costs) for move, line in pairs]
-        )
+        results = Plan._flow_compute_commissions([info for _id, info in lines])
         fractions = invoices._flow_commission_paid_fractions()
         Line = self.env["sale.flow.commission.line"].sudo()
+        roundings = {
+            company.id: company.currency_id.rounding for company in invoices.company_id
+        }
         vals_list = []
-        for (move, line), commissions in zip(pairs, results, strict=True):
+        for (line_id, info), commissions in zip(lines, results, strict=True):
+            rounding = roundings[info["company_id"]]
             for commission in commissions:
-                if move.company_id.currency_id.is_zero(commission["amount"]):
+                if float_is_zero(commission["amount"], precision_rounding=rounding):
                     continue
                 paid_basis = commission["plan"].payment_basis == "paid"
                 fraction = (
-                    Line._flow_fraction_for(fractions[move.id], 0.0)
+                    Line._flow_fraction_for(fractions[info["move_id"]], 0.0)
                     if paid_basis
                     else 1.0
                 )
+                payable = float_round(
+                    commission["amount"] * fraction, precision_rounding=rounding
+                )
                 vals_list.append(
                     {
-                        "agent_id": commission["agent"].id,
+                        "agent_id": commission["agent_id"],
                         "plan_id": commission["plan"].id,
-                        "rule_id": commission["rule"].id,
-                        "move_line_id": line.id,
-                        "invoice_id": move.id,
-                        "date": move.invoice_date or move.date,
-                        "product_id": line.product_id.id,
-                        "partner_id": move.commercial_partner_id.id,
-                        "team_id": move.team_id.id,
-                        "company_id": move.company_id.id,
+                        "rule_id": commission["rule_id"],
+                        "move_line_id": line_id,
+                        "invoice_id": info["move_id"],
+                        "date": info["date"],
+                        "product_id": info["product_id"],
+                        "partner_id": info["partner_id"],
+                        "team_id": info["team_id"],
+                        "company_id": info["company_id"],
                         "base": commission["base"],
                         "rate": commission["rate"],
                         "amount": commission["amount"],
                         "payment_basis": "paid" if paid_basis else "invoiced",
                         "payable_fraction": fraction,
-                        "state": Line._flow_state_for(
-                            commission["amount"],
-                            fraction,
-                            move.company_id.currency_id,
-                        ),
+                        "state": "draft"
+                        if float_is_zero(payable, precision_rounding=rounding)
+                        else "to_settle",
                     }
                 )
         return Line._flow_insert(vals_list)
@@ -182,13 +302,13 @@ class AccountMove(models.Model):
             .search(
                 [
                     ("invoice_id", "in", invoices.ids),
-                    ("payment_basis", "=", "paid"),
-                    ("state", "in", ("draft", "to_settle")),
+                    ("state", "!=", "cancelled"),
+                    ("reversed_line_id", "=", False),
                 ]
             )
         )
         if lines:
-            lines._flow_update_payable(invoices._flow_commission_paid_fractions())
+            lines._flow_follow_payments(invoices._flow_commission_paid_fractions())
 
     def _flow_commission_cancel_lines(self):
         # sudo: see _flow_commission_create_lines

@@ -62,6 +62,25 @@ class ResPartner(models.Model):
         string="Commission Agents",
         help="Agents paid on this customer's invoices, each with its plan.",
     )
+    flow_commission_line_count = fields.Integer(
+        string="Commission Lines",
+        compute="_compute_flow_commission_line_count",
+        groups="sales_team.group_sale_salesman,account.group_account_invoice",
+    )
+
+    @api.depends_context("uid")
+    def _compute_flow_commission_line_count(self):
+        counts = self.env["sale.flow.commission.line"]._flow_count_by(
+            "agent_id", self, [("state", "!=", "cancelled")]
+        )
+        for partner in self:
+            partner.flow_commission_line_count = counts.get(partner, 0)
+
+    def action_flow_view_commission_lines(self):
+        self.ensure_one()
+        return self.env["sale.flow.commission.line"]._flow_action_for(
+            [("agent_id", "=", self.id)]
+        )
 
     # ---- rebates (issue 3) ----
     flow_rebate_progress_html = fields.Html(

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, float_compare, float_round, split_every
+from odoo.tools import SQL, float_compare, float_round
 
 
 class SaleFlowCommissionLine(models.Model):
@@ -216,9 +216,93 @@ class SaleFlowCommissionLine(models.Model):
         for (fraction, state), ids in groups.items():
             self.browse(ids).write({"payable_fraction": fraction, "state": state})
 
+    def _flow_follow_payments(self, invoice_fractions):
+        """Follow the paid part of the invoices ({invoice id: fraction}):
+        take back what was settled beyond it, then update what is payable.
+
+        ``self``: the invoices' commission lines but cancelled ones and
+        reversals of cancelled invoices.
+        """
+        self._flow_take_back_unpaid(invoice_fractions)
+        lines = self.search(
+            [
+                ("invoice_id", "in", list(invoice_fractions)),
+                ("payment_basis", "=", "paid"),
+                ("state", "in", ("draft", "to_settle")),
+            ]
+        )
+        lines._flow_update_payable(invoice_fractions)
+
+    def _flow_take_back_unpaid(self, invoice_fractions):
+        """Payments reversed after their part was settled: take that part back.
+
+        The lines of one invoice line, agent and plan form a chain whose
+        amounts add up to the commission. Its unsettled 'when paid' line (the
+        remainder) starts at the paid part of the invoice already settled
+        (``fraction_start``; 1 when all of it was settled). When the invoice's
+        paid part falls below that start, the chain gets a line taking back the
+        commission times the difference, payable at once (the next settlement
+        nets it), and the remainder starts again at the paid part: paid again,
+        it is earned again.
+        """
+        chains = defaultdict(lambda: self.browse())
+        for line in self:
+            chains[line.move_line_id, line.agent_id, line.plan_id] |= line
+        new_lines = []
+        for chain in chains.values():
+            settled = chain.filtered(
+                lambda line: line.state == "settled" and line.payment_basis == "paid"
+            )
+            if not settled:
+                continue
+            remainder = chain.filtered(
+                lambda line: (
+                    line.payment_basis == "paid"
+                    and line.state in ("draft", "to_settle")
+                )
+            )[:1]
+            start = remainder.fraction_start if remainder else 1.0
+            paid = invoice_fractions.get(chain.invoice_id[:1].id, 0.0)
+            if float_compare(paid, start, precision_digits=6) >= 0:
+                continue
+            currency = chain.currency_id[:1]
+            total = sum(chain.mapped("amount"))
+            total_base = sum(chain.mapped("base"))
+            taken = currency.round(total * (start - paid))
+            taken_base = currency.round(total_base * (start - paid))
+            kept = chain - remainder
+            rest = {
+                "amount": total - sum(kept.mapped("amount")) + taken,
+                "base": total_base - sum(kept.mapped("base")) + taken_base,
+                "fraction_start": float_round(paid, precision_digits=6),
+                "payable_fraction": 0.0,
+                "state": "draft",
+            }
+            new_lines.append(
+                {
+                    **settled[-1:]._flow_prepare_reversal_values(),
+                    "base": -taken_base,
+                    "amount": -taken,
+                    "reversed_line_id": False,
+                }
+            )
+            if remainder:
+                remainder.write(rest)
+            else:
+                new_lines.append(
+                    {
+                        **settled[-1:]._flow_prepare_reversal_values(),
+                        **rest,
+                        "date": settled[-1:].date,
+                        "payment_basis": "paid",
+                        "reversed_line_id": False,
+                    }
+                )
+        return self.create(new_lines)
+
     @api.model
     def _flow_insert(self, vals_list):
-        """Create commission lines in bulk: one INSERT per 1,000 lines.
+        """Create commission lines in bulk: one INSERT of column arrays.
 
         Commission lines are append-only records computed by the addon, with no
         ORM side effect (no chatter, no Python constraint; the database checks
@@ -234,37 +318,54 @@ class SaleFlowCommissionLine(models.Model):
             {vals["agent_id"] for vals in vals_list}
         )
         agent_types = {agent.id: agent.flow_agent_type for agent in agents}
-        currencies = {
-            company.id: company.currency_id
+        roundings = {
+            company.id: company.currency_id.rounding
             for company in self.env["res.company"].browse(
                 {vals["company_id"] for vals in vals_list}
             )
         }
-        columns = [*self._FLOW_INSERT_FIELDS, "agent_type", "amount_payable"]
-        magic = ["create_uid", "create_date", "write_uid", "write_date"]
-        now = self.env.cr.now()
-        ids = []
-        for chunk in split_every(1000, vals_list):
-            rows = []
-            for vals in chunk:
-                values = [vals.get(name) or None for name in self._FLOW_M2O_FIELDS]
-                values += [vals[name] for name in self._FLOW_VALUE_FIELDS]
-                values.append(agent_types[vals["agent_id"]])
-                values.append(
-                    currencies[vals["company_id"]].round(
-                        vals["amount"] * vals["payable_fraction"]
-                    )
-                )
-                values += [self.env.uid, now, self.env.uid, now]
-                rows.append(SQL("(%s)", SQL(", ").join(values)))
-            self.env.cr.execute(
-                SQL(
-                    "INSERT INTO sale_flow_commission_line (%s) VALUES %s RETURNING id",
-                    SQL(", ").join(map(SQL.identifier, columns + magic)),
-                    SQL(", ").join(rows),
-                )
+        columns = {
+            name: [vals.get(name) or None for vals in vals_list]
+            for name in self._FLOW_M2O_FIELDS
+        }
+        columns.update(
+            {
+                name: [vals[name] for vals in vals_list]
+                for name in self._FLOW_VALUE_FIELDS
+            }
+        )
+        columns["agent_type"] = [agent_types[vals["agent_id"]] for vals in vals_list]
+        columns["amount_payable"] = [
+            float_round(
+                vals["amount"] * vals["payable_fraction"],
+                precision_rounding=roundings[vals["company_id"]],
             )
-            ids.extend(row[0] for row in self.env.cr.fetchall())
+            for vals in vals_list
+        ]
+        now = self.env.cr.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_flow_commission_line
+                       (%(columns)s, create_uid, create_date, write_uid, write_date)
+                SELECT *, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(arrays)s)
+                RETURNING id
+                """,
+                columns=SQL(", ").join(map(SQL.identifier, columns)),
+                arrays=SQL(", ").join(
+                    SQL(
+                        "%s::%s[]",
+                        values,
+                        SQL(self._fields[name].column_type[1]),
+                    )
+                    for name, values in columns.items()
+                ),
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
         # the invoices' commission lists now hold more lines
         self.env["account.move"].invalidate_model(["flow_commission_line_ids"])
         return self.browse(ids)
@@ -379,6 +480,28 @@ class SaleFlowCommissionLine(models.Model):
     def _flow_release(self):
         """Lines of a cancelled settlement can be settled again."""
         self.write({"settlement_id": False, "state": "to_settle"})
+
+    @api.model
+    def _flow_count_by(self, field_name, records, domain=()):
+        """Lines per record of ``records`` ({record: count}) through the Many2one
+        ``field_name``, under the current user's access rules (smart buttons).
+        """
+        return dict(
+            self._read_group(
+                [(field_name, "in", records.ids), *domain], [field_name], ["__count"]
+            )
+        )
+
+    @api.model
+    def _flow_action_for(self, domain, context=None):
+        """The commission lines action, restricted to ``domain``."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_order_flow.sale_flow_commission_line_action"
+        )
+        action["domain"] = domain
+        if context is not None:
+            action["context"] = context
+        return action
 
     def action_open_invoice(self):
         self.ensure_one()

@@ -1,6 +1,9 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import float_round
+
+from .sale_flow_commission_rule import CommissionRate
 
 # Period keys: the first month of the period a date falls in.
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -67,21 +70,20 @@ class SaleFlowCommissionPlan(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _flow_get_agents(self, infos):
-        """Agents and plans of each line ``info``: a list of [(agent, plan)].
+        """Agents and plans of each line ``info``: a list of [(agent id, plan)].
 
         The first level that names agents wins: the customer's default agents
         (each with its plan, else the agent's own plan), else the sales team's,
         else the salesperson when their partner is a commission agent with a
         plan. Plans of another company than the line's are ignored.
         """
-        Assignment = self.env["sale.flow.commission.assignment"]
-        partners = self.env["res.partner"].union(*(i["partner"] for i in infos))
-        teams = self.env["crm.team"].union(*(i["team"] for i in infos))
-        assignments = Assignment.search(
+        partner_ids = {info["partner_id"] for info in infos}
+        team_ids = {info["team_id"] for info in infos if info["team_id"]}
+        assignments = self.env["sale.flow.commission.assignment"].search(
             [
                 "|",
-                ("partner_id", "in", partners.ids),
-                ("team_id", "in", teams.ids),
+                ("partner_id", "in", list(partner_ids)),
+                ("team_id", "in", list(team_ids)),
             ]
         )
         by_partner = defaultdict(list)
@@ -92,21 +94,36 @@ class SaleFlowCommissionPlan(models.Model):
                 continue
             target = by_partner if assignment.partner_id else by_team
             key = assignment.partner_id.id or assignment.team_id.id
-            target[key].append((assignment.agent_id, plan))
+            target[key].append((assignment.agent_id.id, plan))
+        by_user = {}
+        for user in self.env["res.users"].browse(
+            {info["user_id"] for info in infos if info["user_id"]}
+        ):
+            seller = user.partner_id
+            plan = seller.flow_commission_plan_id
+            by_user[user.id] = (
+                [(seller.id, plan)] if seller.flow_is_commission_agent and plan else []
+            )
+        # plan checks once per plan and company, not per line
+        usable = {}
         result = []
         for info in infos:
-            agents = by_partner.get(info["partner"].id) or by_team.get(info["team"].id)
-            if not agents:
-                seller = info["user"].partner_id
-                plan = seller.flow_commission_plan_id
-                agents = (
-                    [(seller, plan)] if seller.flow_is_commission_agent and plan else []
-                )
+            agents = (
+                by_partner.get(info["partner_id"])
+                or by_team.get(info["team_id"])
+                or by_user.get(info["user_id"], [])
+            )
+            company_id = info["company_id"]
+            for _agent_id, plan in agents:
+                if (plan.id, company_id) not in usable:
+                    usable[plan.id, company_id] = (
+                        plan.active and plan.company_id.id == company_id
+                    )
             result.append(
                 [
-                    (agent, plan)
-                    for agent, plan in agents
-                    if plan.active and plan.company_id == info["company"]
+                    (agent_id, plan)
+                    for agent_id, plan in agents
+                    if usable[plan.id, company_id]
                 ]
             )
         return result
@@ -120,7 +137,7 @@ class SaleFlowCommissionPlan(models.Model):
         )
 
     @api.model
-    def _flow_load_volumes(self, keys, companies):
+    def _flow_load_volumes(self, keys, company_ids):
         """Agents' volume (sum of commission bases) per (agent id, period type,
         period start), for the given keys; one query over the months involved.
         """
@@ -137,7 +154,7 @@ class SaleFlowCommissionPlan(models.Model):
             ._read_group(
                 [
                     ("agent_id", "in", agent_ids),
-                    ("company_id", "in", companies.ids),
+                    ("company_id", "in", list(company_ids)),
                     ("state", "!=", "cancelled"),
                     ("date", ">=", start),
                     ("date", "<", end_year),
@@ -156,92 +173,101 @@ class SaleFlowCommissionPlan(models.Model):
         return volumes
 
     @api.model
+    def _flow_line_keys(self, infos):
+        """Scope key of each line ``info`` (see ``CommissionRate.matches``):
+        product categories and customer tags read once per product and customer.
+        """
+        products = self.env["product.product"].browse(
+            {info["product_id"] for info in infos}
+        )
+        category_paths = {
+            product.id: product.categ_id.parent_path or "" for product in products
+        }
+        partners = self.env["res.partner"].browse(
+            {info["partner_id"] for info in infos}
+        )
+        partner_tags = {
+            partner.id: frozenset(partner.category_id.ids) for partner in partners
+        }
+        return [
+            (
+                info.get("agreement_id") or False,
+                info["product_id"],
+                category_paths[info["product_id"]],
+                info["partner_id"],
+                partner_tags[info["partner_id"]],
+                info["team_id"],
+            )
+            for info in infos
+        ]
+
+    @api.model
     def _flow_compute_commissions(self, infos):
         """Commission of each line ``info`` for each of its agents.
 
-        ``infos`` are dicts: company, date, partner (commercial partner), team,
-        user, product, quantity (signed), discount, amount (untaxed, company
-        currency, negative for refunds), cost (company currency, signed).
-        Returns one list per info of dicts: agent, plan, rule, base, rate,
-        amount. Rules are matched in memory: the queries do not grow with the
-        number of lines. Tier volumes grow with the lines as they are computed.
+        ``infos`` are dicts of plain values: company_id, date, partner_id
+        (commercial partner), team_id, user_id, product_id, agreement_id,
+        quantity (signed), discount, amount (untaxed, company currency,
+        negative for refunds), cost (company currency, signed). Returns one
+        list per info of dicts: agent_id, plan (record), rule_id, base, rate,
+        amount. Rules are read once and matched in memory: the queries do not
+        grow with the number of lines. Tier volumes grow with the lines as they
+        are computed, in the order of ``infos``.
         """
         agents_per_info = self._flow_get_agents(infos)
-        Rule = self.env["sale.flow.commission.rule"]
-        scoped_rules = {}
-        category_paths = {}
-        partner_tags = {}
+        keys = self._flow_line_keys(infos)
+        compiled = {}
         matches = []
         volume_keys = set()
-        for info, agents in zip(infos, agents_per_info, strict=True):
+        for info, key, agents in zip(infos, keys, agents_per_info, strict=True):
             info_matches = []
-            if agents:
-                product, partner = info["product"], info["partner"]
-                if product.id not in category_paths:
-                    category_paths[product.id] = product.categ_id.parent_path or ""
-                if partner.id not in partner_tags:
-                    partner_tags[partner.id] = set(partner.category_id.ids)
-                key = (
-                    product.id,
-                    category_paths[product.id],
-                    partner.id,
-                    partner_tags[partner.id],
-                    info["team"].id,
-                )
-            for agent, plan in agents:
-                if plan not in scoped_rules:
-                    scoped_rules[plan] = [
-                        (rule, rule._flow_scope()) for rule in plan._flow_sorted_rules()
-                    ]
-                rule = next(
-                    (
-                        rule
-                        for rule, scope in scoped_rules[plan]
-                        if Rule._flow_scope_matches(scope, key)
-                    ),
-                    None,
-                )
-                if not rule:
-                    continue
-                info_matches.append((agent, plan, rule))
-                if rule.rate_type == "tiers":
-                    volume_keys.add(
-                        (
-                            agent.id,
-                            plan.volume_period,
-                            period_start(info["date"], plan.volume_period),
-                        )
+            for agent_id, plan in agents:
+                if plan not in compiled:
+                    compiled[plan] = (
+                        [CommissionRate(rule) for rule in plan._flow_sorted_rules()],
+                        plan.volume_period,
+                        plan.base_type == "margin",
                     )
+                rates, volume_period, on_margin = compiled[plan]
+                rate = next((rate for rate in rates if rate.matches(key)), None)
+                if not rate:
+                    continue
+                volume_key = (
+                    agent_id,
+                    volume_period,
+                    period_start(info["date"], volume_period),
+                )
+                info_matches.append((agent_id, plan, rate, on_margin, volume_key))
+                if rate.rate_type == "tiers":
+                    volume_keys.add(volume_key)
             matches.append(info_matches)
-        companies = self.env["res.company"].union(*(i["company"] for i in infos))
-        volumes = self._flow_load_volumes(volume_keys, companies)
+        company_ids = {info["company_id"] for info in infos}
+        roundings = {
+            company.id: company.currency_id.rounding
+            for company in self.env["res.company"].browse(company_ids)
+        }
+        volumes = self._flow_load_volumes(volume_keys, company_ids)
         results = []
         for info, info_matches in zip(infos, matches, strict=True):
-            currency = info["company"].currency_id
+            rounding = roundings[info["company_id"]]
             info_results = []
-            for agent, plan, rule in info_matches:
-                base = info["amount"]
-                if plan.base_type == "margin":
-                    base -= info["cost"]
-                base = currency.round(base)
-                volume_key = (
-                    agent.id,
-                    plan.volume_period,
-                    period_start(info["date"], plan.volume_period),
+            for agent_id, plan, rate, on_margin, volume_key in info_matches:
+                base = info["amount"] - info["cost"] if on_margin else info["amount"]
+                base = float_round(base, precision_rounding=rounding)
+                volume = volumes.get(volume_key, 0.0)
+                percent, amount = rate.rate_and_amount(
+                    info["quantity"], info["discount"], base, volume
                 )
-                rate, amount = rule._flow_rate_and_amount(
-                    info, base, volumes.get(volume_key, 0.0)
-                )
-                if rule.rate_type == "tiers":
-                    volumes[volume_key] = volumes.get(volume_key, 0.0) + base
+                if rate.rate_type == "tiers":
+                    volumes[volume_key] = volume + base
                 info_results.append(
                     {
-                        "agent": agent,
+                        "agent_id": agent_id,
                         "plan": plan,
-                        "rule": rule,
+                        "rule_id": rate.rule_id,
                         "base": base,
-                        "rate": rate,
-                        "amount": currency.round(amount),
+                        "rate": percent,
+                        "amount": float_round(amount, precision_rounding=rounding),
                     }
                 )
             results.append(info_results)

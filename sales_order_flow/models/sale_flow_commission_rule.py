@@ -2,20 +2,112 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 
+class CommissionRate:
+    """A commission rule as plain values, read once: the engine matches and
+    applies it to many lines without reading the rule again for each line.
+    """
+
+    __slots__ = (
+        "discount_threshold",
+        "fixed_amount",
+        "rate",
+        "rate_type",
+        "reduced_rate",
+        "rule_id",
+        "scope",
+        "tier_mode",
+        "tiers",
+    )
+
+    def __init__(self, rule):
+        self.rule_id = rule.id
+        self.rate_type = rule.rate_type
+        self.rate = rule.rate
+        self.fixed_amount = rule.fixed_amount
+        self.tier_mode = rule.tier_mode
+        # (threshold, rate) by increasing threshold
+        self.tiers = sorted((tier.threshold, tier.rate) for tier in rule.tier_ids)
+        self.discount_threshold = rule.discount_threshold
+        self.reduced_rate = rule.reduced_rate
+        self.scope = (
+            rule.agreement_id.id,
+            rule.product_id.id,
+            rule.categ_id.parent_path or "",
+            rule.partner_id.id,
+            rule.partner_category_id.id,
+            rule.team_id.id,
+        )
+
+    def matches(self, key):
+        """``key``: (agreement id, product id, product category path, customer
+        id, customer tag ids, team id) of a line.
+        """
+        agreement_id, product_id, categ_path, partner_id, tag_id, team_id = self.scope
+        return (
+            (not agreement_id or agreement_id == key[0])
+            and (not product_id or product_id == key[1])
+            and (not categ_path or key[2].startswith(categ_path))
+            and (not partner_id or partner_id == key[3])
+            and (not tag_id or tag_id in key[4])
+            and (not team_id or team_id == key[5])
+        )
+
+    def rate_and_amount(self, quantity, discount, base, volume):
+        """(rate, amount) of a line of ``quantity`` and ``discount`` (%) whose
+        commission base is ``base`` when the agent's volume of the period
+        before it is ``volume``. Refunds have a negative base and quantity.
+        """
+        reduced = self.discount_threshold and discount > self.discount_threshold
+        if self.rate_type == "fixed":
+            rate = self.reduced_rate if reduced else self.fixed_amount
+            return rate, rate * quantity
+        if self.rate_type == "percent" or reduced:
+            rate = self.reduced_rate if reduced else self.rate
+            return rate, base * rate / 100.0
+        after = volume + base
+        if self.tier_mode == "stepped":
+            # a refund is clawed back at the rate it was earned at
+            reached = max(volume, after)
+            rate = next(
+                (
+                    rate
+                    for threshold, rate in reversed(self.tiers)
+                    if reached >= threshold
+                ),
+                0.0,
+            )
+            return rate, base * rate / 100.0
+        low, high = sorted((volume, after))
+        amount = 0.0
+        for index, (threshold, rate) in enumerate(self.tiers):
+            upper = self.tiers[index + 1][0] if index + 1 < len(self.tiers) else None
+            part_low = max(low, threshold)
+            part_high = high if upper is None else min(high, upper)
+            if part_high > part_low:
+                amount += (part_high - part_low) * rate / 100.0
+        if base < 0:
+            amount = -amount
+        rate = amount / base * 100.0 if base else 0.0
+        return rate, amount
+
+
 class SaleFlowCommissionRule(models.Model):
     """A rate of a commission plan and the lines it applies to.
 
-    The most specific matching rule of a plan wins: a rule naming a product
-    beats one naming a product category (a deeper category beats its parent),
-    which beats a customer, a customer tag, then a sales team; a rule without
-    any scope is the plan's default. Scopes combine: a rule naming a category
-    and a customer is more specific than one naming only the category. On a
-    tie, the lowest sequence wins. Agreements come with issue 4.
+    The most specific matching rule of a plan wins: a rule naming a sales
+    agreement beats one naming a product (an agreement is a deal negotiated
+    with one customer, so its terms override the general ones), which beats a
+    product category (a deeper category beats its parent), then a customer, a
+    customer tag and a sales team; a rule without any scope is the plan's
+    default. Scopes combine: a rule naming a category and a customer is more
+    specific than one naming only the category. On a tie, the lowest sequence
+    wins, then the oldest rule.
     """
 
     _name = "sale.flow.commission.rule"
     _description = "Commission Rule"
     _order = "plan_id, sequence, id"
+    _check_company_auto = True
 
     plan_id = fields.Many2one(
         "sale.flow.commission.plan", required=True, index=True, ondelete="cascade"
@@ -28,6 +120,15 @@ class SaleFlowCommissionRule(models.Model):
         string="Description", compute="_compute_name", store=True, readonly=False
     )
     # scope: every field set must match
+    agreement_id = fields.Many2one(
+        "sale.flow.agreement",
+        string="Sales Agreement",
+        index="btree_not_null",
+        ondelete="restrict",
+        check_company=True,
+        help="Only lines sold under this sales agreement (its call-offs and the "
+        "orders placed against it), and their invoices and credit notes.",
+    )
     product_id = fields.Many2one("product.product", help="Only lines of this product.")
     categ_id = fields.Many2one(
         "product.category",
@@ -102,6 +203,7 @@ class SaleFlowCommissionRule(models.Model):
         "rate_type",
         "rate",
         "fixed_amount",
+        "agreement_id",
         "product_id",
         "categ_id",
         "partner_id",
@@ -113,6 +215,7 @@ class SaleFlowCommissionRule(models.Model):
             scope = [
                 record.display_name
                 for record in (
+                    rule.agreement_id,
                     rule.product_id,
                     rule.categ_id,
                     rule.partner_id,
@@ -164,70 +267,10 @@ class SaleFlowCommissionRule(models.Model):
         self.ensure_one()
         categ_depth = self.categ_id.parent_path.count("/") if self.categ_id else 0
         return (
+            bool(self.agreement_id),
             bool(self.product_id),
             categ_depth,
             bool(self.partner_id),
             bool(self.partner_category_id),
             bool(self.team_id),
         )
-
-    def _flow_scope(self):
-        """The rule's scope as plain values, matched by ``_flow_scope_matches``
-        without reading records again for every line.
-        """
-        self.ensure_one()
-        return (
-            self.product_id.id,
-            self.categ_id.parent_path or "",
-            self.partner_id.id,
-            self.partner_category_id.id,
-            self.team_id.id,
-        )
-
-    @staticmethod
-    def _flow_scope_matches(scope, key):
-        """``key``: (product id, product category path, customer id, customer
-        tag ids, team id) of a line; see ``_flow_scope``.
-        """
-        product_id, categ_path, partner_id, tag_id, team_id = scope
-        return (
-            (not product_id or product_id == key[0])
-            and (not categ_path or key[1].startswith(categ_path))
-            and (not partner_id or partner_id == key[2])
-            and (not tag_id or tag_id in key[3])
-            and (not team_id or team_id == key[4])
-        )
-
-    def _flow_rate_and_amount(self, info, base, volume):
-        """(rate, amount) of a line of base ``base`` when the agent's volume of
-        the period before it is ``volume``. Refunds have a negative base.
-        """
-        self.ensure_one()
-        reduced = self.discount_threshold and info["discount"] > self.discount_threshold
-        if self.rate_type == "fixed":
-            rate = self.reduced_rate if reduced else self.fixed_amount
-            return rate, rate * info["quantity"]
-        if self.rate_type == "percent" or reduced:
-            rate = self.reduced_rate if reduced else self.rate
-            return rate, base * rate / 100.0
-        tiers = self.tier_ids.sorted("threshold")
-        after = volume + base
-        if self.tier_mode == "stepped":
-            # a refund is clawed back at the rate it was earned at
-            reached = max(volume, after)
-            rate = next(
-                (t.rate for t in reversed(tiers) if reached >= t.threshold), 0.0
-            )
-            return rate, base * rate / 100.0
-        low, high = sorted((volume, after))
-        amount = 0.0
-        for index, tier in enumerate(tiers):
-            upper = tiers[index + 1].threshold if index + 1 < len(tiers) else None
-            part_low = max(low, tier.threshold)
-            part_high = high if upper is None else min(high, upper)
-            if part_high > part_low:
-                amount += (part_high - part_low) * tier.rate / 100.0
-        if base < 0:
-            amount = -amount
-        rate = amount / base * 100.0 if base else 0.0
-        return rate, amount

@@ -1360,6 +1360,7 @@ class SaleOrder(models.Model):
         "order_line.product_uom_qty",
         "order_line.discount",
         "order_line.purchase_price",
+        "order_line.flow_agreement_id",
         "partner_id",
         "team_id",
         "user_id",
@@ -1387,12 +1388,13 @@ class SaleOrder(models.Model):
                     continue
                 infos.append(
                     {
-                        "company": company,
+                        "company_id": company.id,
                         "date": today,
-                        "partner": order.partner_id.commercial_partner_id,
-                        "team": order.team_id,
-                        "user": order.user_id,
-                        "product": line.product_id,
+                        "partner_id": order.partner_id.commercial_partner_id.id,
+                        "team_id": order.team_id.id,
+                        "user_id": order.user_id.id,
+                        "product_id": line.product_id.id,
+                        "agreement_id": line.flow_agreement_id.id,
                         "quantity": line.product_uom_qty,
                         "discount": line.discount,
                         "amount": line.price_subtotal * rate,

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -106,6 +108,14 @@ class TestCommission(SaleFlowCommissionCommon):
         self.assertRecordValues(
             self._commissions(invoice), [{"base": 80.0, "amount": 8.0}]
         )
+        # sold by the dozen: the cost is of 12 units
+        dozen = self._invoice([(self.product, 1, 1200.0)], post=False)
+        dozen.invoice_line_ids.product_uom_id = self.env.ref("uom.product_uom_dozen")
+        dozen.invoice_line_ids.price_unit = 1300.0
+        dozen.action_post()
+        self.assertRecordValues(
+            self._commissions(dozen), [{"base": 580.0, "amount": 58.0}]
+        )
 
     def test_reduced_rate_above_discount_threshold(self):
         plan = self._make_plan(
@@ -183,6 +193,73 @@ class TestCommission(SaleFlowCommissionCommon):
                 + self._commissions(by_default)
             ).mapped("rate"),
             [3.0, 2.0, 1.5],
+        )
+
+    def test_agreement_rule_wins_and_follows_credit_notes(self):
+        agreement = self.env["sale.flow.agreement"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_start": fields.Date.today() - timedelta(days=1),
+                "date_end": fields.Date.today() + timedelta(days=100),
+                "line_ids": [
+                    Command.create(
+                        {
+                            "commitment_type": "value",
+                            "product_id": self.service.id,
+                            "amount_committed": 10000.0,
+                            "price_unit": 40.0,
+                        }
+                    )
+                ],
+            }
+        )
+        agreement.action_activate()
+        plan = self._make_plan(
+            [
+                {"rate": 1.0},
+                {"rate": 7.0, "product_id": self.service.id},
+                {"rate": 9.0, "agreement_id": agreement.id},
+            ]
+        )
+        agreement_rule = plan.rule_ids.filtered("agreement_id")
+        self.assertEqual(agreement_rule.name, agreement.display_name)
+        other_customer = self.env["res.partner"].create({"name": "No Agreement"})
+        for partner in (self.customer, other_customer):
+            partner.flow_commission_assignment_ids = [
+                Command.clear(),
+                Command.create({"agent_id": self.agent.id, "plan_id": plan.id}),
+            ]
+        order = self._create_order(product=self.service, qty=5)
+        self.assertEqual(order.order_line.flow_agreement_id, agreement)
+        # the quotation already shows the agreement's rate: 5 x 40 x 9 %
+        self.assertEqual(order.flow_commission_amount, 18.0)
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertRecordValues(
+            self._commissions(invoice),
+            [
+                {
+                    "rule_id": agreement_rule.id,
+                    "base": 200.0,
+                    "rate": 9.0,
+                    "amount": 18.0,
+                }
+            ],
+        )
+        # the credit note keeps its sales line: clawed back at the same rate
+        refund = invoice._reverse_moves(
+            [{"invoice_date": invoice.invoice_date, "date": invoice.date}]
+        )
+        refund.action_post()
+        self.assertRecordValues(
+            self._commissions(refund),
+            [{"rule_id": agreement_rule.id, "base": -200.0, "amount": -18.0}],
+        )
+        # the same product sold outside the agreement: the product's rule
+        outside = self._invoice([(self.service, 5, 40.0)], partner=other_customer)
+        self.assertRecordValues(
+            self._commissions(outside), [{"rate": 7.0, "amount": 14.0}]
         )
 
     def test_agents_from_customer_then_team_then_salesperson(self):
@@ -276,6 +353,57 @@ class TestCommission(SaleFlowCommissionCommon):
         second = self._settle()
         self.assertEqual(second.amount_total, 60.0)
         self.assertEqual(sum(self._commissions(invoice).mapped("amount")), 100.0)
+
+    def test_reversed_payment_takes_back_what_was_settled(self):
+        plan = self._make_plan([{"rate": 10.0}], payment_basis="paid")
+        self.customer.flow_commission_assignment_ids.plan_id = plan
+        invoice = self._invoice([(self.product, 10, 100.0)])
+        first_payment = self._pay(invoice, 400.0)
+        self.assertEqual(self._settle().amount_total, 40.0)
+        self._pay(invoice, 300.0)
+        # the first payment is reversed: 30 % of the invoice stays paid, 40 %
+        # were settled, 10 are taken back and the rest waits for payment
+        first_payment.action_draft()
+        self.assertEqual(invoice.amount_residual, 700.0)
+        lines = self._commissions(invoice)
+        self.assertRecordValues(
+            lines,
+            [
+                {"amount": 40.0, "state": "settled", "amount_payable": 40.0},
+                {"amount": 70.0, "state": "draft", "amount_payable": 0.0},
+                {"amount": -10.0, "state": "to_settle", "amount_payable": -10.0},
+            ],
+        )
+        self.assertEqual(sum(lines.mapped("amount")), 100.0)
+        # reversing again changes nothing more
+        invoice._flow_commission_update_payable()
+        self.assertEqual(len(self._commissions(invoice)), 3)
+        # taken back in the period of the reversal
+        self.assertFalse(self._settle())
+        today = fields.Date.today()
+        self.assertEqual(self._settle(period_date=today).amount_total, -10.0)
+        # paid in full at last: the whole commission is earned, once
+        self._pay(invoice, 700.0)
+        self.assertEqual(self._settle(period_date=today).amount_total, 70.0)
+        self.assertEqual(
+            sum(self._commissions(invoice).mapped("amount_payable")), 100.0
+        )
+
+    def test_reversed_payment_after_full_settlement(self):
+        plan = self._make_plan([{"rate": 10.0}], payment_basis="paid")
+        self.customer.flow_commission_assignment_ids.plan_id = plan
+        invoice = self._invoice([(self.product, 10, 100.0)])
+        payment = self._pay(invoice, 1000.0)
+        self.assertEqual(self._settle().amount_total, 100.0)
+        payment.action_draft()
+        self.assertRecordValues(
+            self._commissions(invoice),
+            [
+                {"amount": 100.0, "state": "settled", "fraction_start": 0.0},
+                {"amount": -100.0, "state": "to_settle", "fraction_start": 0.0},
+                {"amount": 100.0, "state": "draft", "fraction_start": 0.0},
+            ],
+        )
 
     def test_other_currency_at_invoice_rate(self):
         foreign = self.env.ref("base.EUR")

@@ -200,6 +200,29 @@ class TestCommissionAccess(SaleFlowCommissionCommon):
         with self.assertRaises(AccessError):
             self.line_a.with_user(self.salesman).unlink()
 
+    def test_smart_buttons_count_what_the_user_may_read(self):
+        self.assertEqual(
+            self.invoice_a.with_user(self.salesman).flow_commission_line_count, 1
+        )
+        Partner = self.env["res.partner"].with_user(self.salesman)
+        own, other = (
+            Partner.browse(self.salesman.partner_id.id),
+            Partner.browse(self.salesman_2.partner_id.id),
+        )
+        self.assertEqual(own.flow_commission_line_count, 1)
+        self.assertEqual(other.flow_commission_line_count, 0)
+        self.assertEqual(other.with_user(self.manager).flow_commission_line_count, 1)
+        action = self.invoice_b.action_flow_view_commission_lines()
+        self.assertEqual(
+            self.env["sale.flow.commission.line"].search(action["domain"]),
+            self.line_b,
+        )
+        action = own.action_flow_view_commission_lines()
+        self.assertEqual(
+            self.env["sale.flow.commission.line"].search(action["domain"]),
+            self.line_a,
+        )
+
     def test_salesperson_reads_only_own_settlements(self):
         settlements = self._settle(
             agents=self.salesman.partner_id | self.salesman_2.partner_id
