@@ -1,3 +1,4 @@
 from . import controllers
+from . import utils
 from . import models
 from . import wizard

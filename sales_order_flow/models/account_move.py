@@ -245,7 +245,9 @@ class AccountMove(models.Model):
         # sudo: commissions follow from posting; whoever posts the invoice
         # need not manage commissions, and the engine reads every agent's volume
         Plan = self.env["sale.flow.commission.plan"].sudo()
-        results = Plan._flow_compute_commissions([info for _id, info in lines])
+        results = Plan._flow_compute_commissions(
+            [info for _id, info in lines], lock_volumes=True
+        )
         fractions = invoices._flow_commission_paid_fractions()
         Line = self.env["sale.flow.commission.line"].sudo()
         roundings = {

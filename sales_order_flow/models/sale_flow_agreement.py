@@ -4,7 +4,9 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare, html_sanitize
+from odoo.tools import float_compare, html_sanitize
+
+from ..utils import lock_rows_for_retry
 
 
 class SaleFlowAgreement(models.Model):
@@ -533,21 +535,9 @@ class SaleFlowAgreement(models.Model):
             return
         partner_ids = tuple(agreements.commercial_partner_id.ids)
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM res_partner WHERE id IN %s ORDER BY id FOR UPDATE",
-                partner_ids,
-            )
-        )
-        # A new row version: a transaction that started before this one
-        # commits cannot see this agreement, but fails on the customer's row
-        # (repeatable read) and is retried, then sees it.
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner SET write_date = write_date WHERE id IN %s",
-                partner_ids,
-            )
-        )
+        # A transaction that started before this one commits cannot see this
+        # agreement, but fails on the customer's row and is retried, then sees it.
+        lock_rows_for_retry(self.env.cr, "res_partner", partner_ids)
         others = (
             self.search(
                 [

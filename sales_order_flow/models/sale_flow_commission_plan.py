@@ -3,6 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import float_round
 
+from ..utils import lock_rows_for_retry
 from .sale_flow_commission_rule import CommissionRate
 
 # Period keys: the first month of the period a date falls in.
@@ -202,7 +203,7 @@ class SaleFlowCommissionPlan(models.Model):
         ]
 
     @api.model
-    def _flow_compute_commissions(self, infos):
+    def _flow_compute_commissions(self, infos, lock_volumes=False):
         """Commission of each line ``info`` for each of its agents.
 
         ``infos`` are dicts of plain values: company_id, date, partner_id
@@ -212,7 +213,9 @@ class SaleFlowCommissionPlan(models.Model):
         list per info of dicts: agent_id, plan (record), rule_id, base, rate,
         amount. Rules are read once and matched in memory: the queries do not
         grow with the number of lines. Tier volumes grow with the lines as they
-        are computed, in the order of ``infos``.
+        are computed, in the order of ``infos``. With ``lock_volumes`` (when the
+        lines are recorded), the agents with tiered rules are locked first: two
+        postings for one agent at once cannot both start from the same volume.
         """
         agents_per_info = self._flow_get_agents(infos)
         keys = self._flow_line_keys(infos)
@@ -246,6 +249,10 @@ class SaleFlowCommissionPlan(models.Model):
             company.id: company.currency_id.rounding
             for company in self.env["res.company"].browse(company_ids)
         }
+        if lock_volumes and volume_keys:
+            lock_rows_for_retry(
+                self.env.cr, "res_partner", {key[0] for key in volume_keys}
+            )
         volumes = self._flow_load_volumes(volume_keys, company_ids)
         results = []
         for info, info_matches in zip(infos, matches, strict=True):

@@ -6,7 +6,6 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import (
-    SQL,
     float_compare,
     format_date,
     format_datetime,
@@ -14,6 +13,7 @@ from odoo.tools import (
 )
 from odoo.tools.misc import formatLang
 
+from ..utils import lock_rows_for_retry
 from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
 
 
@@ -1827,24 +1827,8 @@ class SaleOrder(models.Model):
         lines = self.order_line.flow_agreement_line_id.sudo().filtered("max_enforced")
         if not lines:
             return
-        ids = tuple(sorted(lines.ids))
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM sale_flow_agreement_line WHERE id IN %s "
-                "ORDER BY id FOR UPDATE",
-                ids,
-            )
-        )
-        # A new row version: a transaction that read the lines before this
-        # one commits fails on its own lock (repeatable read) and is retried,
-        # instead of confirming from a stale view of what remains.
-        self.env.cr.execute(
-            SQL(
-                "UPDATE sale_flow_agreement_line SET write_date = write_date "
-                "WHERE id IN %s",
-                ids,
-            )
-        )
+        # what remains of the lines is checked after this, under the lock
+        lock_rows_for_retry(self.env.cr, "sale_flow_agreement_line", lines.ids)
 
     def _flow_check_agreement_limits(self):
         """All the orders confirmed together, against what remains."""

@@ -1,6 +1,16 @@
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
+# One user per role, as cls.<key> with login flow_<key>: (name, groups).
+TEST_USERS = {
+    "salesman": ("Sam Salesman", "sales_team.group_sale_salesman"),
+    "salesman_2": ("Sue Salesman", "sales_team.group_sale_salesman"),
+    "approver": ("Alice Approver", "sales_order_flow.group_sale_flow_approver"),
+    "approver_2": ("Bob Director", "sales_order_flow.group_sale_flow_approver"),
+    "manager": ("Mia Manager", "sales_team.group_sale_manager"),
+    "accountant": ("Ada Accountant", "account.group_account_invoice"),
+}
+
 
 @tagged("post_install", "-at_install")
 class SaleFlowCommon(TransactionCase):
@@ -22,42 +32,11 @@ class SaleFlowCommon(TransactionCase):
         cls.company = cls.env.company
         cls.currency = cls.company.currency_id
         cls.team = cls.env["crm.team"].create({"name": "Flow Team"})
-        cls.salesman = new_test_user(
-            cls.env,
-            login="flow_salesman",
-            name="Sam Salesman",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.salesman_2 = new_test_user(
-            cls.env,
-            login="flow_salesman_2",
-            name="Sue Salesman",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.approver = new_test_user(
-            cls.env,
-            login="flow_approver",
-            name="Alice Approver",
-            groups="sales_order_flow.group_sale_flow_approver",
-        )
-        cls.approver_2 = new_test_user(
-            cls.env,
-            login="flow_approver_2",
-            name="Bob Director",
-            groups="sales_order_flow.group_sale_flow_approver",
-        )
-        cls.manager = new_test_user(
-            cls.env,
-            login="flow_manager",
-            name="Mia Manager",
-            groups="sales_team.group_sale_manager",
-        )
-        cls.accountant = new_test_user(
-            cls.env,
-            login="flow_accountant",
-            name="Ada Accountant",
-            groups="account.group_account_invoice",
-        )
+        for attribute, (name, groups) in TEST_USERS.items():
+            user = new_test_user(
+                cls.env, login=f"flow_{attribute}", name=name, groups=groups
+            )
+            setattr(cls, attribute, user)
         cls.customer = cls.env["res.partner"].create(
             {"name": "Flow Customer", "email": "customer@example.com"}
         )
