@@ -157,6 +157,12 @@ class SaleFlowAgreement(models.Model):
     )
     order_count = fields.Integer(compute="_compute_order_count", string="Orders")
     invoice_count = fields.Integer(compute="_compute_order_count", string="Invoices")
+    flow_commission_rule_count = fields.Integer(
+        string="Commission Rules",
+        compute="_compute_flow_commission_rule_count",
+        groups="sales_team.group_sale_salesman",
+        help="Commission rules that apply to what is sold under this agreement.",
+    )
     # Revisions
     version = fields.Integer(default=1, copy=False, readonly=True)
     previous_version_id = fields.Many2one(
@@ -369,6 +375,26 @@ class SaleFlowAgreement(models.Model):
             "context": {"default_agreement_id": self.id},
         }
 
+    def _compute_flow_commission_rule_count(self):
+        counts = dict(
+            self.env["sale.flow.commission.rule"]._read_group(
+                [("agreement_id", "in", self.ids)], ["agreement_id"], ["__count"]
+            )
+        )
+        for agreement in self:
+            agreement.flow_commission_rule_count = counts.get(agreement, 0)
+
+    def action_view_commission_rules(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Commission Rules"),
+            "res_model": "sale.flow.commission.rule",
+            "view_mode": "list,form",
+            "domain": [("agreement_id", "=", self.id)],
+            "context": {"default_agreement_id": self.id},
+        }
+
     def action_view_orders(self):
         self.ensure_one()
         orders = self.order_line_ids.order_id
@@ -434,6 +460,7 @@ class SaleFlowAgreement(models.Model):
                 agreement._flow_get_changes(previous)
             )
             agreement._flow_take_over_order_lines(previous)
+            agreement._flow_take_over_commission_rules(previous)
             if previous.state == "active":
                 previous.state = "closed"
             previous.message_post(
@@ -461,6 +488,19 @@ class SaleFlowAgreement(models.Model):
             new_line = new_lines.get(key(old_line))
             if new_line:
                 lines.write({"flow_agreement_line_id": new_line.id})
+
+    def _flow_take_over_commission_rules(self, previous):
+        """Commission rules naming ``previous`` name this version: what is
+        sold under the amended agreement keeps its commission terms."""
+        self.ensure_one()
+        # sudo: whoever activates the new version need not manage commissions
+        rules = (
+            self.env["sale.flow.commission.rule"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("agreement_id", "=", previous.id)])
+        )
+        rules.write({"agreement_id": self.id})
 
     def _flow_get_changes(self, previous):
         """What differs from ``previous``: a list of translated sentences."""

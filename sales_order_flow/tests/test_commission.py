@@ -261,6 +261,22 @@ class TestCommission(SaleFlowCommissionCommon):
         self.assertRecordValues(
             self._commissions(outside), [{"rate": 7.0, "amount": 14.0}]
         )
+        # the agreement shows its commission terms
+        self.assertEqual(agreement.flow_commission_rule_count, 1)
+        action = agreement.action_view_commission_rules()
+        self.assertEqual(
+            self.env["sale.flow.commission.rule"].search(action["domain"]),
+            agreement_rule,
+        )
+        # amended: the rule follows the new version, and so do its sales
+        amended = self.env["sale.flow.agreement"].browse(
+            agreement.action_amend()["res_id"]
+        )
+        amended.action_activate()
+        self.assertEqual(agreement_rule.agreement_id, amended)
+        self.assertEqual(order.order_line.flow_agreement_id, amended)
+        again = self._create_order(product=self.service, qty=1)
+        self.assertEqual(again.flow_commission_amount, 3.6)
 
     def test_agents_from_customer_then_team_then_salesperson(self):
         team_plan = self._make_plan([{"rate": 2.0}])
