@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_is_zero, float_round
+from odoo.tools import SQL, float_is_zero
 
 
 class AccountMove(models.Model):
@@ -175,7 +175,6 @@ class AccountMove(models.Model):
         for row in self.env.cr.fetchall():
             rows_by_move[row[1]].append(row)
         rows = [row for move_id in self.ids for row in rows_by_move[move_id]]
-        costs = self._flow_commission_costs(rows)
         result = []
         for (
             line_id,
@@ -209,20 +208,24 @@ class AccountMove(models.Model):
                         "quantity": sign * quantity,
                         "discount": discount,
                         "amount": -balance,
-                        "cost": sign * product_quantity * costs[product_id, company_id],
+                        # per unit of the product for now, see below
+                        "cost": sign * product_quantity,
                     },
                 )
             )
+        costs = self._flow_commission_costs([info for _id, info in result])
+        for _id, info in result:
+            info["cost"] *= costs[info["product_id"], info["company_id"]]
         return result
 
     @api.model
-    def _flow_commission_costs(self, rows):
-        """Product costs per (product id, company id) of the rows of
-        ``_flow_commission_read_lines``, read per company, not per line.
+    def _flow_commission_costs(self, infos):
+        """Product costs per (product id, company id) of the line ``infos``,
+        read once per company, not per line.
         """
         product_ids_by_company = defaultdict(set)
-        for row in rows:
-            product_ids_by_company[row[8]].add(row[2])
+        for info in infos:
+            product_ids_by_company[info["company_id"]].add(info["product_id"])
         costs = {}
         for company_id, product_ids in product_ids_by_company.items():
             products = (
@@ -265,9 +268,6 @@ class AccountMove(models.Model):
                     if paid_basis
                     else 1.0
                 )
-                payable = float_round(
-                    commission["amount"] * fraction, precision_rounding=rounding
-                )
                 vals_list.append(
                     {
                         "agent_id": commission["agent_id"],
@@ -285,9 +285,9 @@ class AccountMove(models.Model):
                         "amount": commission["amount"],
                         "payment_basis": "paid" if paid_basis else "invoiced",
                         "payable_fraction": fraction,
-                        "state": "draft"
-                        if float_is_zero(payable, precision_rounding=rounding)
-                        else "to_settle",
+                        "state": Line._flow_state_for(
+                            commission["amount"], fraction, rounding
+                        ),
                     }
                 )
         return Line._flow_insert(vals_list)

@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, float_compare, float_round
+from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
 
 class SaleFlowCommissionLine(models.Model):
@@ -192,9 +192,15 @@ class SaleFlowCommissionLine(models.Model):
         return float_round(min(max(own, 0.0), 1.0), precision_digits=6)
 
     @api.model
-    def _flow_state_for(self, amount, fraction, currency):
-        payable = currency.round(amount * fraction)
-        return "draft" if currency.is_zero(payable) else "to_settle"
+    def _flow_state_for(self, amount, fraction, rounding):
+        """State of a line of ``amount`` whose ``fraction`` is payable, in a
+        currency of ``rounding``: nothing payable yet is 'draft'."""
+        payable = float_round(amount * fraction, precision_rounding=rounding)
+        return (
+            "draft"
+            if float_is_zero(payable, precision_rounding=rounding)
+            else "to_settle"
+        )
 
     def _flow_update_payable(self, invoice_fractions):
         """Payable part of unsettled 'when paid' lines from their invoice's
@@ -207,7 +213,9 @@ class SaleFlowCommissionLine(models.Model):
             fraction = self._flow_fraction_for(
                 invoice_fractions.get(line.invoice_id.id, 0.0), line.fraction_start
             )
-            state = self._flow_state_for(line.amount, fraction, line.currency_id)
+            state = self._flow_state_for(
+                line.amount, fraction, line.currency_id.rounding
+            )
             if (
                 float_compare(fraction, line.payable_fraction, precision_digits=6)
                 or state != line.state
