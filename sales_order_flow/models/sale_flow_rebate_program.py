@@ -804,15 +804,32 @@ class SaleFlowRebateProgram(models.Model):
 
     @api.model
     def _cron_settle_rebates(self, date=None):
-        """Settle the last closed period of programs settled automatically."""
+        """Settle the closed periods of programs settled automatically, from the
+        last one settled up to the one that just ended: a period the cron
+        missed (server down, an error) is caught up at the next run."""
         today = fields.Date.to_date(date) or fields.Date.context_today(self)
         programs = self.search([("state", "=", "active"), ("auto_settle", "=", True)])
         for program in programs:
-            period_start = program._get_period(today)[0]
-            last_day = period_start - relativedelta(days=1)
-            if last_day < program.date_start:
-                continue
-            _settlement, message = program.with_company(program.company_id)._settle(
-                last_day, today
-            )
-            _logger.info("Rebate program %s: %s", program.id, message)
+            program = program.with_company(program.company_id)
+            for period_end in program._get_periods_to_settle(today):
+                _settlement, message = program._settle(period_end, today)
+                _logger.info("Rebate program %s: %s", program.id, message)
+
+    def _get_periods_to_settle(self, today):
+        """Last days of the closed periods the settlement cron settles as of
+        ``today``: from the latest period settled (settled again: invoices
+        posted late pay only the difference, nothing else is made) or the
+        program's start, up to the period before today's, within the program's
+        dates."""
+        self.ensure_one()
+        latest = self.settlement_ids.sorted("period_start", reverse=True)[:1]
+        period_start = self._get_period(latest.period_start or self.date_start)[0]
+        current_start = self._get_period(today)[0]
+        ends = []
+        while period_start < current_start and (
+            not self.date_end or period_start <= self.date_end
+        ):
+            period_end = self._get_period(period_start)[1]
+            ends.append(period_end)
+            period_start = period_end + relativedelta(days=1)
+        return ends

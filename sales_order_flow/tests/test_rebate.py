@@ -557,6 +557,27 @@ class TestRebate(RebateCommon):
         self.Program._cron_settle_rebates()
         self.assertEqual(len(program.settlement_ids), 1)
 
+    @freeze_time("2024-08-01")
+    def test_cron_catches_up_missed_periods(self):
+        program = self._create_program([(1000, 2)], auto_settle=True)
+        self._invoice(self.buyer, 2000.0, day="2024-02-10")
+        self._invoice(self.buyer, 3000.0, day="2024-05-10")
+        # the cron did not run at the end of Q1: both quarters are settled now
+        self.Program._cron_settle_rebates()
+        self.assertEqual(
+            program.settlement_ids.sorted("period_start").mapped("amount_total"),
+            [40.0, 60.0],
+        )
+        self.Program._cron_settle_rebates()
+        self.assertEqual(len(program.settlement_ids), 2)
+        # an invoice of Q2 posted late: the next run pays only the difference
+        self._invoice(self.buyer, 1000.0, day="2024-06-10")
+        self.Program._cron_settle_rebates()
+        latest = program.settlement_ids.sorted("id")[-1]
+        self.assertRecordValues(
+            latest, [{"period_start": date(2024, 4, 1), "amount_total": 20.0}]
+        )
+
     def test_statement_report(self):
         program = self._create_program([(1000, 2), (5000, 3)])
         self._invoice(self.buyer, 3000.0, day="2024-01-10")
