@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
@@ -69,6 +71,18 @@ class SaleFlowCommon(TransactionCase):
                 "taxes_id": [Command.clear()],
             }
         )
+
+    @contextmanager
+    def _count_queries(self):
+        """Count queries like assertQueryCount (flush before and after)."""
+        result = {}
+        self.env.flush_all()
+        self.env.cr.flush()
+        start = self.cr.sql_log_count
+        yield result
+        self.env.flush_all()
+        self.env.cr.flush()
+        result["count"] = self.cr.sql_log_count - start
 
     @classmethod
     def _create_order(cls, partner=None, lines=1, product=None, qty=1.0, **values):

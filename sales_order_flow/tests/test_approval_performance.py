@@ -1,5 +1,4 @@
 import logging
-from contextlib import contextmanager
 
 from odoo import Command
 from odoo.tests import tagged
@@ -45,18 +44,6 @@ class TestApprovalPerformance(SaleFlowCommon):
                 },
             ]
         )
-
-    @contextmanager
-    def _count_queries(self):
-        """Count queries like assertQueryCount (flush before and after)."""
-        result = {}
-        self.env.flush_all()
-        self.env.cr.flush()
-        start = self.cr.sql_log_count
-        yield result
-        self.env.flush_all()
-        self.env.cr.flush()
-        result["count"] = self.cr.sql_log_count - start
 
     def _order(self, lines):
         order = self._create_order(lines=lines, product=self.service)

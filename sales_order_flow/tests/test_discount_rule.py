@@ -1,5 +1,4 @@
 import logging
-from contextlib import contextmanager
 from datetime import datetime
 
 from odoo import Command
@@ -407,17 +406,6 @@ class TestDiscountRulePerformance(SaleFlowCommon):
                 },
             ]
         )
-
-    @contextmanager
-    def _count_queries(self):
-        result = {}
-        self.env.flush_all()
-        self.env.cr.flush()
-        start = self.cr.sql_log_count
-        yield result
-        self.env.flush_all()
-        self.env.cr.flush()
-        result["count"] = self.cr.sql_log_count - start
 
     def _measure(self, operation):
         orders = {size: self._create_order(lines=size, qty=1) for size in (3, 10, 100)}
