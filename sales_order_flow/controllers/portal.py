@@ -1,6 +1,6 @@
 import base64
 
-from odoo import _, fields, http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
@@ -25,7 +25,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
                 "sale.order", order_id, access_token=access_token
             )
         except (AccessError, MissingError):
-            return {"error": _("Invalid order.")}
+            return {"error": request.env._("Invalid order.")}
         blockers = order_sudo._flow_portal_blockers()
         if blockers:
             return {"error": "\n".join(blockers)}
@@ -88,7 +88,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
         # only these PO values, validated above, are written.
         order_sudo.write(values)
         order_sudo.message_post(
-            body=_(
+            body=request.env._(
                 "Purchase order %(reference)s entered by the customer on the portal.",
                 reference=reference,
             ),
@@ -209,9 +209,15 @@ class CustomerPortal(sale_portal.CustomerPortal):
 
     def _get_agreement_searchbar_sortings(self):
         return {
-            "date": {"label": _("Newest"), "order": "date_start desc, id desc"},
-            "end": {"label": _("Ending First"), "order": "date_end asc, id desc"},
-            "name": {"label": _("Number"), "order": "name asc, id desc"},
+            "date": {
+                "label": request.env._("Newest"),
+                "order": "date_start desc, id desc",
+            },
+            "end": {
+                "label": request.env._("Ending First"),
+                "order": "date_end asc, id desc",
+            },
+            "name": {"label": request.env._("Number"), "order": "name asc, id desc"},
         }
 
     @http.route(
@@ -344,7 +350,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
         except UserError:
             return request.redirect(f"{url}{sep}calloff_error=limit")
         order.message_post(
-            body=_("Call-off requested by the customer on the portal."),
+            body=request.env._("Call-off requested by the customer on the portal."),
             author_id=partner.id,
         )
         return request.redirect(f"{url}{sep}calloff_order={order.name}")
@@ -358,7 +364,9 @@ class PaymentPortal(sale_portal.PaymentPortal):
                 "sale.order", order_id, access_token
             )
         except AccessError as error:
-            raise ValidationError(_("The access token is invalid.")) from error
+            raise ValidationError(
+                request.env._("The access token is invalid.")
+            ) from error
         if order_sudo.state in ("draft", "sent"):
             blockers = order_sudo._flow_portal_blockers()
             if blockers:

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero
 
@@ -59,7 +59,7 @@ class AccountMove(models.Model):
         # sudo: whoever deletes a draft bill may not read commissions
         if self.sudo().flow_commission_settlement_ids:
             raise UserError(
-                _(
+                self.env._(
                     "This bill pays commission settlements: cancel it instead, "
                     "which frees the settlements."
                 )

@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import format_date, html_sanitize
 from odoo.tools.misc import formatLang
 
@@ -219,13 +219,18 @@ class ResPartner(models.Model):
 
     def _flow_render_favourite_products(self, favourites):
         if not favourites:
-            return Markup("<p>%s</p>") % _(
+            return Markup("<p>%s</p>") % self.env._(
                 "No confirmed orders in the purchase history period."
             )
         header = Markup(
             "<tr><th>%s</th><th class='text-end'>%s</th>"
             "<th class='text-end'>%s</th><th>%s</th></tr>"
-        ) % (_("Product"), _("Quantity"), _("Times Ordered"), _("Last Ordered"))
+        ) % (
+            self.env._("Product"),
+            self.env._("Quantity"),
+            self.env._("Times Ordered"),
+            self.env._("Last Ordered"),
+        )
         rows = Markup("").join(
             Markup(
                 "<tr><td>%s</td><td class='text-end'>%s</td>"

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, html_sanitize
 
@@ -30,7 +30,7 @@ class SaleFlowAgreement(models.Model):
         required=True,
         readonly=True,
         copy=False,
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
         index="trigram",
     )
     title = fields.Char(help="Short description of the agreement.")
@@ -266,7 +266,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.date_end < agreement.date_start:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s ends (%(end)s) before it starts "
                         "(%(start)s).",
                         name=agreement.name,
@@ -280,7 +280,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.amount_committed < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The committed value of agreement %(name)s cannot be negative.",
                         name=agreement.name,
                     )
@@ -298,23 +298,23 @@ class SaleFlowAgreement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
+            if vals.get("name", self.env._("New")) == self.env._("New"):
                 vals["name"] = self.env["ir.sequence"].with_company(
                     vals.get("company_id") or self.env.company.id
-                ).next_by_code("sale.flow.agreement") or _("New")
+                ).next_by_code("sale.flow.agreement") or self.env._("New")
         return super().create(vals_list)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
         for agreement in self:
             if agreement.state not in ("draft", "cancelled"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s has been active: close or cancel it "
                         "instead of deleting it.",
                         name=agreement.name,
                     )
                 )
-        return super().unlink()
 
     # ------------------------------------------------------------------
     # Actions
@@ -323,14 +323,14 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.state != "draft":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Only draft agreements can be activated (%(name)s).",
                         name=agreement.name,
                     )
                 )
             if not agreement.line_ids and not agreement.amount_committed:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s commits nothing: add lines or a "
                         "committed value first.",
                         name=agreement.name,
@@ -349,7 +349,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.order_line_ids.filtered(lambda line: line.state == "sale"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s has confirmed orders: close it instead "
                         "of cancelling it.",
                         name=agreement.name,
@@ -365,10 +365,12 @@ class SaleFlowAgreement(models.Model):
     def action_open_calloff(self):
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Call-offs are placed on active agreements only."))
+            raise UserError(
+                self.env._("Call-offs are placed on active agreements only.")
+            )
         return {
             "type": "ir.actions.act_window",
-            "name": _("Call-off"),
+            "name": self.env._("Call-off"),
             "res_model": "sale.flow.agreement.calloff",
             "view_mode": "form",
             "target": "new",
@@ -388,7 +390,7 @@ class SaleFlowAgreement(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Commission Rules"),
+            "name": self.env._("Commission Rules"),
             "res_model": "sale.flow.commission.rule",
             "view_mode": "list,form",
             "domain": [("agreement_id", "=", self.id)],
@@ -421,7 +423,7 @@ class SaleFlowAgreement(models.Model):
         current one is closed when the new one is activated."""
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Only active agreements can be amended."))
+            raise UserError(self.env._("Only active agreements can be amended."))
         if self.next_version_id and self.next_version_id.state == "draft":
             new = self.next_version_id
         else:
@@ -464,7 +466,7 @@ class SaleFlowAgreement(models.Model):
             if previous.state == "active":
                 previous.state = "closed"
             previous.message_post(
-                body=_(
+                body=self.env._(
                     "Replaced by version %(version)s (%(name)s).",
                     version=agreement.version,
                     name=agreement.name,
@@ -510,12 +512,14 @@ class SaleFlowAgreement(models.Model):
         new = {key(line): line for line in self.line_ids}
         for k, line in new.items():
             if k not in old:
-                changes.append(_("Line added: %(line)s", line=line._flow_describe()))
+                changes.append(
+                    self.env._("Line added: %(line)s", line=line._flow_describe())
+                )
                 continue
             for fname in line._flow_compared_fields():
                 if line[fname] != old[k][fname]:
                     changes.append(
-                        _(
+                        self.env._(
                             "%(line)s: %(field)s %(old)s → %(new)s",
                             line=line._flow_label(),
                             field=line._fields[fname].get_description(self.env)[
@@ -527,7 +531,9 @@ class SaleFlowAgreement(models.Model):
                     )
         for k, line in old.items():
             if k not in new:
-                changes.append(_("Line removed: %(line)s", line=line._flow_describe()))
+                changes.append(
+                    self.env._("Line removed: %(line)s", line=line._flow_describe())
+                )
         for fname in (
             "date_end",
             "amount_committed",
@@ -538,7 +544,7 @@ class SaleFlowAgreement(models.Model):
         ):
             if self[fname] != previous[fname]:
                 changes.append(
-                    _(
+                    self.env._(
                         "%(field)s: %(old)s → %(new)s",
                         field=self._fields[fname].get_description(self.env)["string"],
                         old=previous[fname].display_name
@@ -550,14 +556,16 @@ class SaleFlowAgreement(models.Model):
                     )
                 )
         if html_sanitize(self.terms or "") != html_sanitize(previous.terms or ""):
-            changes.append(_("Terms and conditions changed."))
+            changes.append(self.env._("Terms and conditions changed."))
         return changes
 
     def _flow_render_changes(self, changes):
         if not changes:
-            return Markup("<p>%s</p>") % _("No change from the previous version.")
+            return Markup("<p>%s</p>") % self.env._(
+                "No change from the previous version."
+            )
         return Markup("<p>%s</p><ul>%s</ul>") % (
-            _(
+            self.env._(
                 "Changes from version %(version)s:",
                 version=self.previous_version_id.version,
             ),
@@ -602,7 +610,7 @@ class SaleFlowAgreement(models.Model):
                     continue
                 if agreement.line_ids._flow_overlaps(other.line_ids):
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Agreements %(one)s and %(other)s are both exclusive "
                             "for %(customer)s over overlapping dates and cover the "
                             "same products.",
@@ -716,11 +724,13 @@ class SaleFlowAgreement(models.Model):
         remains of an enforced line (translated UserError)."""
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Agreement %(name)s is not active.", name=self.name))
+            raise UserError(
+                self.env._("Agreement %(name)s is not active.", name=self.name)
+            )
         consumption = self.line_ids._flow_get_consumption()
         for line, qty in lines_values:
             if float_compare(qty, 0.0, precision_digits=6) <= 0:
-                raise UserError(_("Call-off quantities must be positive."))
+                raise UserError(self.env._("Call-off quantities must be positive."))
             line._flow_check_calloff_size(qty)
             if line.max_enforced:
                 remaining = consumption.get(line.id, {}).get(
@@ -732,7 +742,7 @@ class SaleFlowAgreement(models.Model):
                     request = qty * line._flow_get_net_price()
                 if float_compare(request, remaining, precision_digits=2) > 0:
                     raise UserError(
-                        _(
+                        self.env._(
                             "%(line)s: %(request)s requested, only %(remaining)s "
                             "remains under agreement %(name)s.",
                             line=line._flow_label(),
@@ -785,8 +795,8 @@ class SaleFlowAgreement(models.Model):
             agreement.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=min(agreement.date_end, today + timedelta(days=1)),
-                summary=_("Agreement ends soon"),
-                note=_(
+                summary=self.env._("Agreement ends soon"),
+                note=self.env._(
                     "Agreement %(name)s ends on %(date)s: prepare its renewal.",
                     name=agreement.name,
                     date=agreement.date_end,
@@ -818,8 +828,8 @@ class SaleFlowAgreement(models.Model):
         for agreement in reached:
             agreement.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_("Agreement consumption threshold reached"),
-                note=_(
+                summary=self.env._("Agreement consumption threshold reached"),
+                note=self.env._(
                     "Agreement %(name)s has used %(percent)s %% or more of a "
                     "commitment.",
                     name=agreement.name,
@@ -856,7 +866,7 @@ class SaleFlowAgreement(models.Model):
             )
             schedules.write({"order_id": order.id})
             order.message_post(
-                body=_(
+                body=self.env._(
                     "Draft call-off from the delivery schedule of %(name)s.",
                     name=agreement.name,
                 )
@@ -891,4 +901,4 @@ class SaleFlowAgreement(models.Model):
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return _("Agreement %(name)s", name=self.name)
+        return self.env._("Agreement %(name)s", name=self.name)

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
@@ -165,7 +165,7 @@ class SaleFlowAgreementLine(models.Model):
         for line in self:
             if line.qty_committed < 0 or line.amount_committed < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s: a commitment cannot be negative "
                         "(%(line)s).",
                         name=line.agreement_id.name,
@@ -174,13 +174,15 @@ class SaleFlowAgreementLine(models.Model):
                 )
             if line.commitment_type == "category_value" and not line.categ_id:
                 raise ValidationError(
-                    _("A category value commitment needs a product category.")
+                    self.env._("A category value commitment needs a product category.")
                 )
             if line.commitment_type != "category_value" and not line.product_id:
-                raise ValidationError(_("A product commitment needs a product."))
+                raise ValidationError(
+                    self.env._("A product commitment needs a product.")
+                )
             if line.max_qty_calloff and line.min_qty_calloff > line.max_qty_calloff:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(line)s: the minimum per call-off exceeds the maximum.",
                         line=line._flow_label(),
                     )
@@ -200,12 +202,14 @@ class SaleFlowAgreementLine(models.Model):
     def _flow_label(self):
         self.ensure_one()
         if self.commitment_type == "category_value":
-            return _("Category %(categ)s", categ=self.categ_id.display_name or "")
+            return self.env._(
+                "Category %(categ)s", categ=self.categ_id.display_name or ""
+            )
         return self.product_id.display_name or ""
 
     def _flow_describe(self):
         self.ensure_one()
-        return _(
+        return self.env._(
             "%(label)s, committed %(committed)s at %(price)s",
             label=self._flow_label(),
             committed=self._flow_get_committed(),
@@ -299,7 +303,9 @@ class SaleFlowAgreementLine(models.Model):
         product = product or self.product_id
         if not product:
             raise UserError(
-                _("Choose a product of %(line)s to order.", line=self._flow_label())
+                self.env._(
+                    "Choose a product of %(line)s to order.", line=self._flow_label()
+                )
             )
         values = {
             "product_id": product.id,
@@ -348,7 +354,7 @@ class SaleFlowAgreementLine(models.Model):
             and float_compare(size, self.min_qty_calloff, precision_digits=2) < 0
         ):
             raise UserError(
-                _(
+                self.env._(
                     "%(line)s: at least %(min)s per call-off (%(size)s asked).",
                     line=self._flow_label(),
                     min=self.min_qty_calloff,
@@ -360,7 +366,7 @@ class SaleFlowAgreementLine(models.Model):
             and float_compare(size, self.max_qty_calloff, precision_digits=2) > 0
         ):
             raise UserError(
-                _(
+                self.env._(
                     "%(line)s: at most %(max)s per call-off (%(size)s asked).",
                     line=self._flow_label(),
                     max=self.max_qty_calloff,

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -44,5 +44,7 @@ class SaleFlowAgreementSchedule(models.Model):
         for schedule in self:
             if not schedule.line_id.product_id:
                 raise ValidationError(
-                    _("Only product lines of an agreement can have a schedule.")
+                    self.env._(
+                        "Only product lines of an agreement can have a schedule."
+                    )
                 )

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -154,7 +154,7 @@ class SaleFlowApprovalRule(models.Model):
         for rule in self:
             if not rule._has_condition():
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Approval rule %(rule)s has no condition: set at least one "
                         "(discount, margin, amount, customers or tags, sales teams "
                         "or payment terms).",
@@ -167,7 +167,7 @@ class SaleFlowApprovalRule(models.Model):
         for rule in self:
             if not rule.approver_user_ids and not rule.approver_group_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Approval rule %(rule)s has no approver: name approvers or "
                         "an approver group.",
                         rule=rule.name,

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -56,7 +56,7 @@ class SaleFlowCommissionAssignment(models.Model):
             )
             if duplicates:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(agent)s is already a default agent there.",
                         agent=assignment.agent_id.display_name,
                     )

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
 
@@ -518,5 +518,5 @@ class SaleFlowCommissionLine(models.Model):
             "res_model": "account.move",
             "res_id": self.invoice_id.id,
             "view_mode": "form",
-            "name": _("Invoice"),
+            "name": self.env._("Invoice"),
         }

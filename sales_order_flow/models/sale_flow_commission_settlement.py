@@ -1,4 +1,4 @@
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -93,12 +93,12 @@ class SaleFlowCommissionSettlement(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "sale.flow.commission.settlement"
-                ) or _("New")
+                ) or self.env._("New")
         return super().create(vals_list)
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return _("Commission Statement - %(name)s", name=self.name)
+        return self.env._("Commission Statement - %(name)s", name=self.name)
 
     # ------------------------------------------------------------------
     # Actions
@@ -130,7 +130,9 @@ class SaleFlowCommissionSettlement(models.Model):
             limit=1,
         )
         if not journal:
-            raise UserError(_("Create a purchase journal for the vendor bills first."))
+            raise UserError(
+                self.env._("Create a purchase journal for the vendor bills first.")
+            )
         return self._flow_create_bills(journal)
 
     def action_cancel(self):
@@ -139,7 +141,9 @@ class SaleFlowCommissionSettlement(models.Model):
             for settlement in self
         ):
             raise UserError(
-                _("Cancel the vendor bill of the settlement first; that frees it.")
+                self.env._(
+                    "Cancel the vendor bill of the settlement first; that frees it."
+                )
             )
         self._flow_release()
 
@@ -153,7 +157,9 @@ class SaleFlowCommissionSettlement(models.Model):
         settlements.write({"state": "cancel"})
         for settlement in settlements:
             settlement.message_post(
-                body=_("Settlement cancelled: its commissions can be settled again.")
+                body=self.env._(
+                    "Settlement cancelled: its commissions can be settled again."
+                )
             )
 
     def _flow_create_bills(self, journal):
@@ -193,7 +199,7 @@ class SaleFlowCommissionSettlement(models.Model):
                 Command.create(
                     {
                         "product_id": product.id,
-                        "name": _(
+                        "name": self.env._(
                             "Commissions %(name)s (%(date_from)s - %(date_to)s)",
                             name=self.name,
                             date_from=self.date_from,

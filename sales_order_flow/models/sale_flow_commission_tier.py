@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -45,11 +45,11 @@ class SaleFlowCommissionTier(models.Model):
             for tier in rule.tier_ids.sorted(lambda t: (t.sequence, t.id)):
                 if tier.threshold < 0 or tier.rate < 0:
                     raise ValidationError(
-                        _("Tier thresholds and rates cannot be negative.")
+                        self.env._("Tier thresholds and rates cannot be negative.")
                     )
                 if previous is not None and tier.threshold <= previous:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Rule %(rule)s: each tier must start above the "
                             "previous one (tiers overlap or do not increase).",
                             rule=rule.name,
@@ -65,12 +65,12 @@ class SaleFlowCommissionTier(models.Model):
         for vals in vals_list:
             if (vals.get("threshold") or 0.0) < 0 or (vals.get("rate") or 0.0) < 0:
                 raise ValidationError(
-                    _("Tier thresholds and rates cannot be negative.")
+                    self.env._("Tier thresholds and rates cannot be negative.")
                 )
             key = (vals.get("rule_id"), vals.get("threshold") or 0.0)
             if key in seen:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Two tiers of a rule start at the same volume: tiers "
                         "cannot overlap."
                     )
@@ -80,5 +80,7 @@ class SaleFlowCommissionTier(models.Model):
 
     def write(self, vals):
         if (vals.get("threshold") or 0.0) < 0 or (vals.get("rate") or 0.0) < 0:
-            raise ValidationError(_("Tier thresholds and rates cannot be negative."))
+            raise ValidationError(
+                self.env._("Tier thresholds and rates cannot be negative.")
+            )
         return super().write(vals)

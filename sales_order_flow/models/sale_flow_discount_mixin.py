@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_round
 from odoo.tools.sql import column_exists, create_column, table_exists
@@ -95,7 +95,7 @@ class SaleFlowDiscountMixin(models.AbstractModel):
             for discount in line._flow_get_discount_stack():
                 if discount < 0.0 or discount > 100.0:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "A discount must be between 0 and 100 %% (%(value)s %% "
                             "given).",
                             value=self._flow_format_percent(discount),
@@ -136,7 +136,7 @@ class SaleFlowDiscountMixin(models.AbstractModel):
         given = [d for d in self._flow_get_discount_stack() if d]
         if not given:
             return ""
-        return _(
+        return self.env._(
             "%(discounts)s %%",
             discounts=" + ".join(self._flow_format_percent(d) for d in given),
         )

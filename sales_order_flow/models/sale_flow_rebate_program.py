@@ -2,7 +2,7 @@ import logging
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, date_utils, float_compare, float_round, format_date
 from odoo.tools.misc import formatLang
@@ -199,7 +199,7 @@ class SaleFlowRebateProgram(models.Model):
                 and program.accrual_liability_account_id
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Rebate program %(name)s accrues: set its expense and "
                         "accrued liability accounts.",
                         name=program.name,
@@ -216,7 +216,7 @@ class SaleFlowRebateProgram(models.Model):
                 # the rebate is computed on untaxed amounts: the credit note's
                 # untaxed amount must be exactly the rebate
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The rebate product %(product)s has taxes included in its "
                         "price; rebates are untaxed amounts. Use a product with "
                         "taxes excluded from the price, or none.",
@@ -228,14 +228,14 @@ class SaleFlowRebateProgram(models.Model):
         for program in self:
             if program.state == "draft":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Activate rebate program %(name)s before settling it.",
                         name=program.name,
                     )
                 )
             if not (program.product_id or program.account_id):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Set a rebate product or a rebate account on program "
                         "%(name)s: the credit notes need one.",
                         name=program.name,
@@ -243,7 +243,9 @@ class SaleFlowRebateProgram(models.Model):
                 )
             if not program.tier_ids:
                 raise UserError(
-                    _("Rebate program %(name)s has no tiers.", name=program.name)
+                    self.env._(
+                        "Rebate program %(name)s has no tiers.", name=program.name
+                    )
                 )
 
     @api.model_create_multi
@@ -270,7 +272,7 @@ class SaleFlowRebateProgram(models.Model):
         for program in self:
             if not program.tier_ids:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Add at least one tier to rebate program %(name)s before "
                         "activating it.",
                         name=program.name,
@@ -278,7 +280,7 @@ class SaleFlowRebateProgram(models.Model):
                 )
             if not (program.partner_ids or program.category_ids):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Choose the customers or customer tags of rebate program "
                         "%(name)s before activating it.",
                         name=program.name,
@@ -292,7 +294,7 @@ class SaleFlowRebateProgram(models.Model):
     def action_draft(self):
         if self.settlement_ids:
             raise UserError(
-                _("A rebate program with settlements cannot go back to draft.")
+                self.env._("A rebate program with settlements cannot go back to draft.")
             )
         self.state = "draft"
 
@@ -300,7 +302,7 @@ class SaleFlowRebateProgram(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Settle Rebates"),
+            "name": self.env._("Settle Rebates"),
             "res_model": "sale.flow.rebate.program.settle",
             "view_mode": "form",
             "target": "new",
@@ -334,7 +336,7 @@ class SaleFlowRebateProgram(models.Model):
         if self.period_type == "month":
             return format_date(self.env, period_start, date_format="MMMM y")
         if self.period_type == "quarter":
-            return _(
+            return self.env._(
                 "Q%(quarter)s %(year)s",
                 quarter=(period_start.month - 1) // 3 + 1,
                 year=period_start.year,
@@ -519,7 +521,7 @@ class SaleFlowRebateProgram(models.Model):
         self.ensure_one()
         if self.basis == "amount":
             return self.currency_id.format(volume)
-        return _(
+        return self.env._(
             "%(quantity)s units",
             quantity=formatLang(self.env, volume),
         )
@@ -529,12 +531,12 @@ class SaleFlowRebateProgram(models.Model):
         reach the next tier (5.00 %)"."""
         self.ensure_one()
         if result["next_tier"]:
-            return _(
+            return self.env._(
                 "%(missing)s more to reach the next tier (%(rate)s %%)",
                 missing=self._format_volume(result["missing"]),
                 rate=formatLang(self.env, result["next_tier"].rate),
             )
-        return _("Highest tier reached")
+        return self.env._("Highest tier reached")
 
     # ------------------------------------------------------------------
     # Settlement
@@ -635,21 +637,23 @@ class SaleFlowRebateProgram(models.Model):
                 | {"line_ids": [Command.create(values) for values in line_values]}
             )
             settlement.line_ids._create_credit_notes()
-            message = _(
+            message = self.env._(
                 "%(count)s credit notes for %(amount)s created for %(period)s.",
                 count=len(line_values),
                 amount=currency.format(settlement.amount_total),
                 period=label,
             )
         else:
-            message = _(
+            message = self.env._(
                 "Nothing to settle for %(period)s: no customer has a rebate due "
                 "(%(count)s already paid or without rebate).",
                 period=label,
                 count=skipped,
             )
         if skipped and line_values:
-            message += " " + _("%(count)s customers had nothing due.", count=skipped)
+            message += " " + self.env._(
+                "%(count)s customers had nothing due.", count=skipped
+            )
         if self.accrual:
             self._reverse_accruals(period_start, date)
         return settlement, message
@@ -712,7 +716,7 @@ class SaleFlowRebateProgram(models.Model):
 
     def _prepare_accrual_move_values(self, period_start, date, amount):
         self.ensure_one()
-        label = _(
+        label = self.env._(
             "Rebate accrual: %(program)s, %(period)s",
             program=self.name,
             period=self._get_period_label(period_start),
@@ -769,7 +773,7 @@ class SaleFlowRebateProgram(models.Model):
             [
                 {
                     "date": max(date, move.date),
-                    "ref": _("Reversal of %(ref)s", ref=move.ref),
+                    "ref": self.env._("Reversal of %(ref)s", ref=move.ref),
                     "flow_rebate_program_id": self.id,
                     "flow_rebate_period_start": period_start,
                     "flow_rebate_accrual_amount": -move.flow_rebate_accrual_amount,

@@ -1,4 +1,4 @@
-from odoo import Command, _, fields, models
+from odoo import Command, fields, models
 
 
 class SaleFlowRebateSettlementLine(models.Model):
@@ -85,7 +85,7 @@ class SaleFlowRebateSettlementLine(models.Model):
         self.ensure_one()
         program = self.program_id
         settlement = self.settlement_id
-        label = _(
+        label = self.env._(
             "Rebate %(program)s, %(period)s",
             program=program.name,
             period=settlement.period_label,

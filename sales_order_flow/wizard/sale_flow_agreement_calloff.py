@@ -1,4 +1,4 @@
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -63,7 +63,7 @@ class SaleFlowAgreementCalloff(models.TransientModel):
             if line.quantity > 0
         ]
         if not values:
-            raise UserError(_("Enter the quantity of at least one line."))
+            raise UserError(self.env._("Enter the quantity of at least one line."))
         order = self.agreement_id._flow_create_calloff(
             values,
             date=self.date,

@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.sale_flow_commission_plan import PERIOD_MONTHS, period_start
@@ -85,9 +85,13 @@ class SaleFlowCommissionSettle(models.TransientModel):
     def action_settle(self):
         self.ensure_one()
         if not self.period_type or not self.period_date:
-            raise UserError(_("Choose the period to settle (month, quarter or year)."))
+            raise UserError(
+                self.env._("Choose the period to settle (month, quarter or year).")
+            )
         if self.create_bills and not self.journal_id:
-            raise UserError(_("Choose the purchase journal of the vendor bills."))
+            raise UserError(
+                self.env._("Choose the purchase journal of the vendor bills.")
+            )
         settlements = self._flow_settle()
         if self.create_bills:
             settlements._flow_create_bills(self.journal_id)
@@ -126,7 +130,7 @@ class SaleFlowCommissionSettle(models.TransientModel):
             if Line.browse(ids)._flow_mark_settled(settlement) != len(ids):
                 # another run took some of these lines meanwhile: undo it all
                 raise UserError(
-                    _(
+                    self.env._(
                         "Some of these commissions were settled meanwhile by "
                         "someone else. Nothing was settled: run the settlement "
                         "again."
