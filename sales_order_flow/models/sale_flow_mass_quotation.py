@@ -91,10 +91,14 @@ class SaleFlowMassQuotation(models.Model):
         help="Customers who receive a quotation, in addition to those matching the "
         "filter.",
     )
+    use_partner_domain = fields.Boolean(
+        string="Add Customers by Filter",
+        help="Also send the offer to every customer matching a filter.",
+    )
     partner_domain = fields.Char(
         string="Customer Filter",
-        help="Customers matching this filter also receive a quotation. An empty "
-        "filter selects nobody: list customers above or set conditions here.",
+        help="With 'Add Customers by Filter', customers matching this filter also "
+        "receive a quotation; 'Match all records' means every contact.",
     )
     send_quotations = fields.Boolean(
         string="Send by Email",
@@ -162,7 +166,7 @@ class SaleFlowMassQuotation(models.Model):
     # ------------------------------------------------------------------
     # Compute methods
     # ------------------------------------------------------------------
-    @api.depends("partner_ids", "partner_domain", "line_ids")
+    @api.depends("partner_ids", "use_partner_domain", "partner_domain", "line_ids")
     def _compute_customer_count(self):
         counts = self._flow_line_counts()
         for run in self:
@@ -206,7 +210,13 @@ class SaleFlowMassQuotation(models.Model):
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
         for run in self:
-            run._get_partner_domain()
+            run._parse_partner_domain()
+
+    @api.onchange("use_partner_domain")
+    def _onchange_use_partner_domain(self):
+        # start from the customers, as the filter widget will count them
+        if self.use_partner_domain and not self.partner_domain:
+            self.partner_domain = "[('customer_rank', '>', 0)]"
 
     @api.onchange("source_order_id")
     def _onchange_source_order_id(self):
@@ -277,14 +287,26 @@ class SaleFlowMassQuotation(models.Model):
     # Business methods: targets and values
     # ------------------------------------------------------------------
     def _get_partner_domain(self):
-        """Return the customer filter as a domain, [] when it selects nobody.
+        """Return the customer filter as a domain, None when there is none
+        (an empty domain matches every contact, as the filter widget shows).
+
+        :raise ValidationError: when the filter is not a valid domain
+        """
+        self.ensure_one()
+        if not self.use_partner_domain:
+            return None
+        return self._parse_partner_domain()
+
+    def _parse_partner_domain(self):
+        """The filter's text as a domain (None when empty), checked even while
+        the filter is off: a saved filter is always a valid one.
 
         :raise ValidationError: when the filter is not a valid domain
         """
         self.ensure_one()
         text = (self.partner_domain or "").strip()
         if not text:
-            return []
+            return None
         eval_context = {
             "uid": self.env.uid,
             "user": self.env.user,
@@ -318,7 +340,7 @@ class SaleFlowMassQuotation(models.Model):
         # in the form, the list holds new records wrapping the real ones
         partners = self.with_context(active_test=False).partner_ids._origin
         domain = self._get_partner_domain()
-        if domain:
+        if domain is not None:
             partners |= self.env["res.partner"].search(domain, order="id")
         return partners
 

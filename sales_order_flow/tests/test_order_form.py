@@ -1,0 +1,47 @@
+from lxml import etree
+
+from odoo.tests import Form, tagged
+
+from .common import SaleFlowCommon
+
+
+@tagged("post_install", "-at_install")
+class TestOrderForm(SaleFlowCommon):
+    """What the salesperson's quotation form shows."""
+
+    def _form_arch(self):
+        views = (
+            self.env["sale.order"].with_user(self.salesman).get_views([(False, "form")])
+        )
+        return etree.fromstring(views["views"]["form"]["arch"])
+
+    def test_po_hint_only_for_customers_requiring_a_po(self):
+        arch = self._form_arch()
+        hinted = arch.xpath("//field[@name='client_order_ref'][@placeholder]")
+        self.assertEqual(len(hinted), 1)
+        self.assertEqual(hinted[0].get("invisible"), "not flow_po_required")
+        plain = arch.xpath(
+            "//field[@name='client_order_ref'][not(@placeholder)]"
+            "[@invisible='flow_po_required']"
+        )
+        self.assertEqual(len(plain), 1)
+        # the salesperson still types the PO reference in the form
+        with Form(self.env["sale.order"].with_user(self.salesman)) as form:
+            form.partner_id = self.customer_po_contact
+            self.assertTrue(form.flow_po_required)
+            form.client_order_ref = "PO-1"
+            with form.order_line.new() as line:
+                line.product_id = self.product
+        self.assertEqual(form.record.client_order_ref, "PO-1")
+
+    def test_revisions_tab_sums_nothing(self):
+        """Revisions are versions of one offer: their totals are not added."""
+        arch = self._form_arch()
+        columns = arch.xpath(
+            "//field[@name='flow_revision_history_ids']/list/field[@name='amount_total']"
+        )
+        self.assertEqual(len(columns), 1)
+        self.assertFalse(
+            {"sum", "avg", "aggregator"} & set(columns[0].attrib),
+            "the revisions list must not total its amounts",
+        )
