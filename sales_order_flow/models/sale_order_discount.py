@@ -67,6 +67,14 @@ class SaleOrder(models.Model):
     def action_flow_open_product_suggestions(self):
         """Products the customer often buys, to add in one click."""
         self.ensure_one()
+        if self.state not in ("draft", "sent"):
+            raise UserError(
+                self.env._(
+                    "Products can be suggested on quotations only: %(order)s is "
+                    "confirmed or cancelled.",
+                    order=self.name,
+                )
+            )
         wizard = self.env["sale.flow.product.suggestion"].create({"order_id": self.id})
         return wizard._flow_get_action()
 

@@ -1,5 +1,6 @@
 from lxml import etree
 
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import SaleFlowCommon
@@ -45,3 +46,46 @@ class TestOrderForm(SaleFlowCommon):
             {"sum", "avg", "aggregator"} & set(columns[0].attrib),
             "the revisions list must not total its amounts",
         )
+
+    def test_secondary_actions_in_the_gear_menu(self):
+        """The header keeps approval, sending and confirmation; discounts,
+        suggestions, simulation and mass sending are in the gear menu."""
+        arch = self._form_arch()
+        header = {button.get("name") for button in arch.xpath("//header/button")}
+        for moved in (
+            "action_flow_recompute_discounts",
+            "action_flow_reset_discounts",
+            "action_flow_open_product_suggestions",
+        ):
+            self.assertNotIn(moved, header)
+        self.assertIn("action_flow_request_approval", header)
+        bound = self.env["ir.actions.actions"].search(
+            [("binding_model_id.model", "=", "sale.order")]
+        )
+        for xmlid in (
+            "sales_order_flow.sale_order_action_flow_recompute_discounts",
+            "sales_order_flow.sale_order_action_flow_reset_discounts",
+            "sales_order_flow.sale_order_action_flow_product_suggestions",
+            "sales_order_flow.sale_flow_price_simulation_action",
+            "sales_order_flow.sale_flow_mass_quotation_action_from_order",
+        ):
+            self.assertIn(self.env.ref(xmlid).id, bound.ids, xmlid)
+
+    def test_gear_actions_answer_as_the_salesperson(self):
+        order = self._create_order().with_user(self.salesman)
+        for xmlid in (
+            "sales_order_flow.sale_order_action_flow_recompute_discounts",
+            "sales_order_flow.sale_order_action_flow_reset_discounts",
+        ):
+            action = self.env.ref(xmlid).with_user(self.salesman)
+            action.with_context(active_model="sale.order", active_ids=order.ids).run()
+        suggestions = (
+            self.env.ref("sales_order_flow.sale_order_action_flow_product_suggestions")
+            .with_user(self.salesman)
+            .with_context(active_model="sale.order", active_ids=order.ids)
+            .run()
+        )
+        self.assertEqual(suggestions["res_model"], "sale.flow.product.suggestion")
+        order.action_confirm()
+        with self.assertRaisesRegex(UserError, "quotations only"):
+            order.action_flow_open_product_suggestions()
