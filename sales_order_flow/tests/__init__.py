@@ -21,3 +21,5 @@ from . import test_commission_performance
 from . import test_agreement
 from . import test_agreement_concurrency
 from . import test_agreement_portal
+from . import test_approval_security
+from . import test_approval_concurrency
