@@ -11,6 +11,10 @@ from .approval_common import ApprovalCommon
 OLD_WRITE_KEY = "sale_flow_approval_write"
 OLD_SKIP_KEY = "sale_flow_skip_approval_eval"
 OLD_APPLYING_KEY = "sale_flow_discount_applying"
+PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhf"
+    "DwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 FORGED_CONTEXT = {OLD_WRITE_KEY: True, OLD_SKIP_KEY: True, OLD_APPLYING_KEY: True}
 
 
@@ -39,6 +43,21 @@ class ApprovalSecurityCommon(ApprovalCommon):
         order.with_user(cls.approver).action_flow_approve()
         assert order.flow_approval_state == "approved"
         return order
+
+    def _make_stale(self, order, discount):
+        """Change a line behind the ORM's back, as any path skipping the
+        evaluation would: the stored approval state is now stale."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_order_line SET discount = %s, flow_discount_1 = %s "
+                "WHERE order_id = %s",
+                discount,
+                discount,
+                order.id,
+            )
+        )
+        self.env.invalidate_all()
 
 
 @tagged("post_install", "-at_install")
@@ -112,21 +131,6 @@ class TestApprovalSecurity(ApprovalSecurityCommon):
             {"partner_id": self.customer.id}
         )
         self.assertEqual(order.order_line.flow_discount_1, 5.0)
-
-    def _make_stale(self, order, discount):
-        """Change a line behind the ORM's back, as any path skipping the
-        evaluation would: the stored approval state is now stale."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE sale_order_line SET discount = %s, flow_discount_1 = %s "
-                "WHERE order_id = %s",
-                discount,
-                discount,
-                order.id,
-            )
-        )
-        self.env.invalidate_all()
 
     def test_confirmation_reevaluates_the_rules(self):
         order = self._approved_order()
@@ -390,3 +394,22 @@ class TestApprovalRpc(HttpCase, ApprovalSecurityCommon):
                 "search",
                 [("flow_approver_user_ids", "in", "Alice")],
             )
+
+    def test_portal_accept_and_payment_reevaluate_the_rules(self):
+        order = self._approved_order()
+        order.write({"require_signature": True, "require_payment": False})
+        order._portal_ensure_token()
+        self._make_stale(order, 40.0)
+        result = self.make_jsonrpc_request(
+            f"/my/orders/{order.id}/accept",
+            {
+                "access_token": order.access_token,
+                "name": "Pia Portal",
+                "signature": PIXEL_PNG,
+            },
+        )
+        self.assertIn("being reviewed on our side", result["error"])
+        order.invalidate_recordset()
+        self.assertEqual(order.state, "draft")
+        self.assertFalse(order.signature)
+        self.assertEqual(order.flow_approval_state, "to_request")
