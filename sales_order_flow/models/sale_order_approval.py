@@ -165,8 +165,8 @@ class SaleOrder(models.Model):
             return list(value)
         raise UserError(
             self.env._(
-                "Search the current approvers by user: give user ids, not %(value)r.",
-                value=value,
+                "Search the current approvers by user: give user ids, not %(value)s.",
+                value=repr(value),
             )
         )
 
