@@ -6,6 +6,8 @@ keeps only the hooks of create/write/confirmation that call them in order.
 
 from odoo import api, fields, models
 
+from ..utils import internal_context
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -18,9 +20,10 @@ class SaleOrder(models.Model):
         for vals in vals_list:
             self._flow_approval_before_write(vals)
         # Line hooks skip the approval evaluation; it runs once below.
-        orders = super(
-            SaleOrder, self.with_context(**{self._FLOW_APPROVAL_SKIP_KEY: True})
-        ).create(vals_list)
+        creator = self._flow_approval_clean_context().with_context(
+            **internal_context(self._FLOW_APPROVAL_SKIP_KEY)
+        )
+        orders = super(SaleOrder, creator).create(vals_list)
         orders = orders.with_env(self.env)
         # Discount rules first: approval rules judge the resulting discounts.
         orders._flow_discount_after_create()
@@ -35,7 +38,8 @@ class SaleOrder(models.Model):
                 vals = dict(vals, flow_expired=False)
         # Line hooks skip the approval evaluation; it runs once below.
         res = super(
-            SaleOrder, self.with_context(**{self._FLOW_APPROVAL_SKIP_KEY: True})
+            SaleOrder,
+            self.with_context(**internal_context(self._FLOW_APPROVAL_SKIP_KEY)),
         ).write(vals)
         self._flow_discount_after_write(vals)
         self._flow_approval_after_write(vals)

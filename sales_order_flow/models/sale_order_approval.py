@@ -3,6 +3,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..utils import has_internal_key, lock_rows_for_retry
+
+# Approval fields no user writes: only the approval methods do, under sudo()
+# and after their own checks (see _flow_approval_before_write).
+FLOW_APPROVAL_PROTECTED_FIELDS = frozenset(
+    {"flow_approval_state", "flow_approval_snapshot"}
+)
+
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
@@ -77,10 +85,10 @@ class SaleOrder(models.Model):
         }
     )
     _FLOW_APPROVAL_ACTIVITY = "sales_order_flow.mail_activity_type_sale_flow_approval"
-    # Lets the approval methods write the protected approval fields.
-    _FLOW_APPROVAL_WRITE_KEY = "sale_flow_approval_write"
     # Set while the order's own create/write runs, so line hooks leave the
-    # evaluation to the order (once, after every line is written).
+    # evaluation to the order (once, after every line is written). Its value is
+    # the addon's internal marker, checked by identity: an RPC caller cannot
+    # send it (see utils/internal_context.py).
     _FLOW_APPROVAL_SKIP_KEY = "sale_flow_skip_approval_eval"
 
     @api.depends("flow_approval_state", "flow_approval_ids.state")
@@ -109,7 +117,10 @@ class SaleOrder(models.Model):
     def _search_flow_approver_user_ids(self, operator, value):
         if operator not in ("in", "="):
             raise UserError(self.env._("Unsupported search on the current approvers."))
-        user_ids = [value] if isinstance(value, int) else list(value or [])
+        user_ids = self._flow_parse_approver_search_value(value)
+        if not user_ids:
+            # As Odoo does for "in" an empty list: nothing matches.
+            return [("id", "=", False)]
         # Approval lines are read with sudo: the search must see every approval
         # of the orders, whoever may read them (the order's own rules still
         # apply to the result).
@@ -139,6 +150,25 @@ class SaleOrder(models.Model):
             if approval.level == current_levels.get(approval.order_id)
         }
         return [("id", "in", list(order_ids))]
+
+    @api.model
+    def _flow_parse_approver_search_value(self, value):
+        """User ids of a search on the current approvers; anything but user
+        ids (a name, False, a dict...) is refused before reaching the database."""
+
+        def is_id(item):
+            return isinstance(item, int) and not isinstance(item, bool)
+
+        if is_id(value):
+            return [value]
+        if isinstance(value, list | tuple) and all(is_id(item) for item in value):
+            return list(value)
+        raise UserError(
+            self.env._(
+                "Search the current approvers by user: give user ids, not %(value)s.",
+                value=repr(value),
+            )
+        )
 
     def _flow_current_approvals(self):
         """Pending approvals of the lowest pending level."""
@@ -237,7 +267,7 @@ class SaleOrder(models.Model):
     def _flow_trigger_approval_evaluation(self):
         """Entry point of the CRUD hooks: evaluate unless the order's own
         create/write will do it once at its end."""
-        if self.env.context.get(self._FLOW_APPROVAL_SKIP_KEY):
+        if has_internal_key(self.env, self._FLOW_APPROVAL_SKIP_KEY):
             return
         self._flow_evaluate_approval()
 
@@ -347,7 +377,15 @@ class SaleOrder(models.Model):
         orders.sudo().activity_unlink([self._FLOW_APPROVAL_ACTIVITY])
         self.env["sale.flow.order.approval"].sudo().create(
             [
-                {"order_id": order.id, "rule_id": rule.id, "level": rule.level}
+                {
+                    "order_id": order.id,
+                    "rule_id": rule.id,
+                    "level": rule.level,
+                    # explicit: no default_* of the caller's context applies
+                    "state": "to_request",
+                    "approved_user_id": False,
+                    "rejected_user_id": False,
+                }
                 for order, rules in matched_by_order.items()
                 for rule in rules
             ]
@@ -369,7 +407,9 @@ class SaleOrder(models.Model):
                     bodies[order.id] = self.env._(
                         "No approval rule applies any longer: approval is not required."
                     )
-        writer = orders.with_context(**{self._FLOW_APPROVAL_WRITE_KEY: True})
+        # sudo: the approval fields are protected; their values come from the
+        # rules evaluated above, not from the user.
+        writer = orders.sudo()
         if needing:
             writer.filtered(lambda o: o in needing).write(
                 {"flow_approval_state": "to_request", "flow_approval_snapshot": False}
@@ -390,6 +430,7 @@ class SaleOrder(models.Model):
     def action_flow_request_approval(self):
         """Ask the approvers of the first level: they get an activity."""
         self.check_access("write")
+        self._flow_lock_approval()
         # Rules may have changed since the last edit of the quotation.
         self._flow_evaluate_approval()
         for order in self:
@@ -426,7 +467,9 @@ class SaleOrder(models.Model):
             }
         )
         for order in orders:
-            order.with_context(**{self._FLOW_APPROVAL_WRITE_KEY: True}).write(
+            # sudo: protected fields; the user may write the order (checked
+            # above) and the snapshot is computed here, not given by the user.
+            order.sudo().write(
                 {
                     "flow_approval_state": "pending",
                     "flow_approval_snapshot": order._flow_get_approval_snapshot(),
@@ -449,6 +492,7 @@ class SaleOrder(models.Model):
         """Approve, as the current user, the rules of the level waiting for
         approval; the next level is asked once this one is complete."""
         now = fields.Datetime.now()
+        self._flow_lock_approval()
         for order in self:
             mine = order._flow_check_approver()
             # sudo: approval lines are written only here, once the user is
@@ -490,10 +534,7 @@ class SaleOrder(models.Model):
                 )
                 # sudo: the approver may not have write access to the
                 # salesperson's quotation; only approval fields are written.
-                approver_writer = order.sudo().with_context(
-                    **{self._FLOW_APPROVAL_WRITE_KEY: True}
-                )
-                approver_writer.write(
+                order.sudo().write(
                     {
                         "flow_approval_state": "approved",
                         "flow_approval_snapshot": order._flow_get_approval_snapshot(),
@@ -523,6 +564,7 @@ class SaleOrder(models.Model):
         self.ensure_one()
         if not (reason or "").strip():
             raise UserError(self.env._("Give the reason of the rejection."))
+        self._flow_lock_approval()
         mine = self._flow_check_approver()
         # sudo: see action_flow_approve; the user is an approver of the level.
         mine.sudo().write(
@@ -536,9 +578,7 @@ class SaleOrder(models.Model):
         self._flow_close_approval_activities(user=self.env.user, feedback=reason)
         order = self.sudo()
         order.activity_unlink([self._FLOW_APPROVAL_ACTIVITY])
-        order.with_context(**{self._FLOW_APPROVAL_WRITE_KEY: True}).write(
-            {"flow_approval_state": "rejected"}
-        )
+        order.write({"flow_approval_state": "rejected"})
         order.activity_schedule(
             "mail.mail_activity_data_todo",
             summary=self.env._("Quotation rejected"),
@@ -564,6 +604,13 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # Approval: helpers
     # ------------------------------------------------------------------
+    def _flow_lock_approval(self):
+        """Lock the orders' rows until the transaction ends, so that two
+        decisions on one quotation (two approvers of a level at once, a request
+        while an approver decides) run one after the other: the second waits,
+        then is retried by Odoo on fresh data (see lock_rows_for_retry)."""
+        lock_rows_for_retry(self.env.cr, self._table, self.ids)
+
     def _flow_check_approver(self):
         """Return the current user's approvals of the level waiting for
         approval; raise a UserError naming who can decide otherwise."""
@@ -619,10 +666,18 @@ class SaleOrder(models.Model):
 
     def _flow_approval_blockers(self):
         """Reasons coming from approval rules: a quotation needing approval
-        cannot be sent, confirmed, signed or paid."""
+        cannot be sent, confirmed, signed or paid.
+
+        The rules are evaluated again against the current lines first: the
+        stored state is never trusted on its own.
+        """
         self.ensure_one()
         if self.state not in ("draft", "sent"):
             return []
+        # sudo: the outcome depends on the rules and the lines only, not on who
+        # looks (a portal customer cannot read margins or rules); only the
+        # approval fields are written, from the rules.
+        self.sudo()._flow_evaluate_approval()
         state = self.flow_approval_state
         if state == "to_request":
             return [
@@ -669,19 +724,35 @@ class SaleOrder(models.Model):
     def _flow_approval_after_create(self):
         self._flow_evaluate_approval()
 
+    @api.model
+    def _flow_approval_clean_context(self):
+        """``self`` without context defaults for the protected approval fields
+        (a create must not take them from the caller's context)."""
+        keys = {f"default_{fname}" for fname in FLOW_APPROVAL_PROTECTED_FIELDS}
+        if keys.isdisjoint(self.env.context):
+            return self
+        context = {k: v for k, v in self.env.context.items() if k not in keys}
+        return self.with_env(self.env(context=context))
+
     def _flow_approval_before_write(self, vals):
-        """Approval fields are written by the approval methods only."""
-        if (
-            {"flow_approval_state", "flow_approval_snapshot"} & set(vals)
-            and not self.env.context.get(self._FLOW_APPROVAL_WRITE_KEY)
-            and not self.env.su
-        ):
+        """Approval fields are written by the approval methods only (under
+        sudo, after their own checks); a quotation is marked sent or confirmed
+        only if the approval rules, evaluated now, allow it."""
+        if self.env.su:
+            return
+        if not FLOW_APPROVAL_PROTECTED_FIELDS.isdisjoint(vals):
             raise UserError(
                 self.env._(
                     "The approval state changes through Request Approval, Approve "
                     "and Reject only."
                 )
             )
+        # "Mark as sent", the send wizard (mark_so_as_sent) and a direct write
+        # of the state all end here.
+        if vals.get("state") in ("sent", "sale"):
+            self.filtered(
+                lambda o: o.state in ("draft", "sent")
+            )._flow_check_approval_allows_sending()
 
     def _flow_approval_after_write(self, vals):
         if not self._FLOW_APPROVAL_TRIGGER_FIELDS.isdisjoint(vals) or (

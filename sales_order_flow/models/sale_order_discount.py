@@ -5,6 +5,7 @@ from collections import defaultdict
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..utils import has_internal_key, internal_context
 from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
 
 
@@ -23,8 +24,8 @@ class SaleOrder(models.Model):
         self._flow_apply_discount_rules()
 
     def _flow_discount_after_write(self, vals):
-        if self.env.context.get(
-            "sale_flow_discount_applying"
+        if has_internal_key(
+            self.env, self.env["sale.order.line"]._FLOW_DISCOUNT_APPLYING_KEY
         ) or self._FLOW_DISCOUNT_ORDER_TRIGGERS.isdisjoint(vals):
             return
         self._flow_apply_discount_rules()
@@ -192,10 +193,11 @@ class SaleOrder(models.Model):
         orders._flow_sync_free_items(free_wanted, free_kept)
 
     def _flow_discount_writer_context(self):
-        return {
-            "sale_flow_discount_applying": True,
-            self._FLOW_APPROVAL_SKIP_KEY: True,
-        }
+        # Internal markers (utils/internal_context.py): RPC callers cannot set them.
+        return internal_context(
+            self.env["sale.order.line"]._FLOW_DISCOUNT_APPLYING_KEY,
+            self._FLOW_APPROVAL_SKIP_KEY,
+        )
 
     def _flow_match_discount_rules(self, line, rules, matching_data, facts, cache):
         """Rules applying to ``line``.

@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.tools import float_compare, html_sanitize
 from odoo.tools.misc import formatLang
 
+from ..utils import has_internal_key, internal_context
 from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
 
 
@@ -19,6 +20,7 @@ class SaleOrderLine(models.Model):
     # ---- discounts (issue 3) ----
     # ------------------------------------------------------------------
     # Set while the discount rules write lines: no manual marking, no new pass.
+    # Internal marker (utils/internal_context.py): RPC callers cannot set it.
     _FLOW_DISCOUNT_APPLYING_KEY = "sale_flow_discount_applying"
     # Line changes that may change which rules apply.
     _FLOW_DISCOUNT_RULE_TRIGGERS = frozenset(
@@ -216,7 +218,7 @@ class SaleOrderLine(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _flow_discount_before_create(self, vals_list):
-        applying = self.env.context.get(self._FLOW_DISCOUNT_APPLYING_KEY)
+        applying = has_internal_key(self.env, self._FLOW_DISCOUNT_APPLYING_KEY)
         result = []
         for vals in vals_list:
             vals = self._flow_prepare_discount_vals(vals, create=True)
@@ -231,7 +233,7 @@ class SaleOrderLine(models.Model):
         return result
 
     def _flow_discount_after_create(self, vals_list):
-        if self.env.context.get(self._FLOW_DISCOUNT_APPLYING_KEY):
+        if has_internal_key(self.env, self._FLOW_DISCOUNT_APPLYING_KEY):
             return
         # A line created with its pricelist's discount as level 1 (the form
         # sends it) was not discounted by hand.
@@ -244,14 +246,14 @@ class SaleOrderLine(models.Model):
                 )
             )
         )
-        if self.env.context.get(self.order_id._FLOW_APPROVAL_SKIP_KEY):
+        if has_internal_key(self.env, self.order_id._FLOW_APPROVAL_SKIP_KEY):
             return  # the order's own create/write applies the rules once
         self.order_id._flow_apply_discount_rules()
 
     def _flow_discount_before_write(self, vals):
         vals = self._flow_prepare_discount_vals(vals)
         if (
-            self.env.context.get(self._FLOW_DISCOUNT_APPLYING_KEY)
+            has_internal_key(self.env, self._FLOW_DISCOUNT_APPLYING_KEY)
             or "flow_discount_manual" in vals
             or not any(fname in vals for fname in FLOW_DISCOUNT_FIELDS)
         ):
@@ -265,7 +267,7 @@ class SaleOrderLine(models.Model):
         return dict(vals, flow_discount_manual=True)
 
     def _flow_discount_after_write(self, vals):
-        if self.env.context.get(self._FLOW_DISCOUNT_APPLYING_KEY):
+        if has_internal_key(self.env, self._FLOW_DISCOUNT_APPLYING_KEY):
             return
         if (
             vals.get("flow_discount_manual")
@@ -273,7 +275,7 @@ class SaleOrderLine(models.Model):
             and not any(vals.get(f) for f in ("flow_discount_2", "flow_discount_3"))
         ):
             self._flow_unmark_pricelist_discount(self)
-        if self.env.context.get(self.order_id._FLOW_APPROVAL_SKIP_KEY):
+        if has_internal_key(self.env, self.order_id._FLOW_APPROVAL_SKIP_KEY):
             return  # the order's write applies the rules once
         if not self._FLOW_DISCOUNT_RULE_TRIGGERS.isdisjoint(vals):
             self.order_id._flow_apply_discount_rules()
@@ -298,7 +300,7 @@ class SaleOrderLine(models.Model):
         )
         if to_unmark:
             to_unmark.with_context(
-                **{self._FLOW_DISCOUNT_APPLYING_KEY: True}
+                **internal_context(self._FLOW_DISCOUNT_APPLYING_KEY)
             ).flow_discount_manual = False
 
     # ------------------------------------------------------------------
