@@ -139,9 +139,10 @@ class AccountMove(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT line.id, line.move_id, line.product_id, line.quantity,
+                SELECT line.id, line.move_id, line.product_id,
                        line.discount, line.balance,
-                       -- quantity in the product's unit, for its cost
+                       -- quantity in the product's unit: per-unit rates and
+                       -- the product's cost count units of the product
                        line.quantity * COALESCE(
                            product_uom.factor / NULLIF(line_uom.factor, 0), 1.0
                        ),
@@ -180,7 +181,6 @@ class AccountMove(models.Model):
             line_id,
             move_id,
             product_id,
-            quantity,
             discount,
             balance,
             product_quantity,
@@ -205,7 +205,7 @@ class AccountMove(models.Model):
                         "user_id": user_id or False,
                         "product_id": product_id,
                         "agreement_id": agreement_id or False,
-                        "quantity": sign * quantity,
+                        "quantity": sign * product_quantity,
                         "discount": discount,
                         "amount": -balance,
                         # per unit of the product for now, see below
