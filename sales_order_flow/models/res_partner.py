@@ -119,6 +119,10 @@ class ResPartner(models.Model):
             if self._flow_commission_agent_fields_change(vals):
                 self._flow_raise_commission_agent_access()
             return super().write(vals)
+        if not any(
+            user._is_internal() for user in self.user_ids if user != self.env.user
+        ):
+            return super().write(vals)
         # sudo: a Sales Flow administrator makes salespeople agents; Odoo lets
         # only user administrators write the partner of another internal user
         super(ResPartner, self.sudo()).write(agent_vals)
