@@ -79,12 +79,15 @@ class AccountMove(models.Model):
         )
         res = super().button_draft()
         posted_invoices._flow_commission_cancel_lines()
-        return res
+        # Odoo's answers None, which XML-RPC cannot carry
+        return True if res is None else res
 
     def button_cancel(self):
         res = super().button_cancel()
         self._flow_commission_release_settlements()
-        return res
+        # Odoo's answers None, which XML-RPC cannot carry (an integrator cancels
+        # a commission bill to free its settlement)
+        return True if res is None else res
 
     def _flow_commission_invoices(self):
         return self.filtered(

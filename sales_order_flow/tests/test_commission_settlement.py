@@ -163,6 +163,7 @@ class TestCommissionSettlement(SaleFlowCommissionCommon):
         settlement = self._settle()
         html = (
             self.env["ir.actions.report"]
+            .with_user(self.accountant)
             ._render_qweb_html(
                 "sales_order_flow.action_report_sale_flow_commission_statement",
                 settlement.ids,

@@ -154,7 +154,6 @@ class TestRpcActions(SaleFlowCommissionCommon):
             "action_flow_recompute_discounts",
             "action_flow_reset_discounts",
             "action_flow_view_revisions",
-            "action_flow_request_approval",
         ):
             self.assertMarshallable(getattr(order, name)(), f"sale.order {name}")
         self.assertMarshallable(
