@@ -57,6 +57,14 @@ class TestCommissionRoles(SaleFlowCommissionCommon):
                 own.write(vals)
             self.assertIn("Sales Flow administrators", str(caught.exception))
         self.assertFalse(self.salesman_2.partner_id.flow_is_commission_agent)
+        # an agent salesperson cannot move themselves to a richer plan either
+        with self.assertRaises(AccessError):
+            self.salesman.partner_id.with_user(self.salesman).write(
+                {"flow_commission_plan_id": self.plan.id}
+            )
+        self.assertEqual(
+            self.salesman.partner_id.flow_commission_plan_id, self.own_plan
+        )
         # nor make themselves an agent of a customer's invoices
         customer = self.customer.with_user(self.salesman_2)
         with self.assertRaises(AccessError):
