@@ -220,7 +220,14 @@ class TestCommissionRoles(SaleFlowCommissionCommon):
             "sales_order_flow.sale_flow_commission_settle_account_menu"
         )
         accountant_menus = Menu.with_user(self.accountant)._visible_menu_ids()
-        self.assertIn(account_settle.id, accountant_menus)
+        for xmlid in (
+            "sale_flow_commission_settle_account_menu",
+            "sale_flow_commission_line_account_menu",
+            "sale_flow_commission_settlement_account_menu",
+        ):
+            self.assertIn(
+                self.env.ref(f"sales_order_flow.{xmlid}").id, accountant_menus
+            )
         manager_menus = Menu.with_user(self.manager)._visible_menu_ids()
         self.assertNotIn(settle.id, manager_menus)
         self.assertNotIn(account_settle.id, manager_menus)
