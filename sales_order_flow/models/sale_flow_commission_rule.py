@@ -260,6 +260,10 @@ class SaleFlowCommissionRule(models.Model):
                         field=self._fields[name].get_description(self.env)["string"],
                     )
                 )
+        if not 0.0 <= (vals.get("discount_threshold") or 0.0) <= 100.0:
+            raise ValidationError(
+                self.env._("The discount threshold is a percentage between 0 and 100.")
+            )
 
     # ------------------------------------------------------------------
     # Matching and rates (used by the plan's engine)

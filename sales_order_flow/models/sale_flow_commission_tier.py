@@ -69,13 +69,9 @@ class SaleFlowCommissionTier(models.Model):
                 )
             key = (vals.get("rule_id"), vals.get("threshold") or 0.0)
             if key in seen:
-                raise ValidationError(
-                    self.env._(
-                        "Two tiers of a rule start at the same volume: tiers "
-                        "cannot overlap."
-                    )
-                )
+                self._flow_raise_same_threshold()
             seen.add(key)
+        self._flow_check_threshold_free(seen)
         return super().create(vals_list)
 
     def write(self, vals):
@@ -83,4 +79,43 @@ class SaleFlowCommissionTier(models.Model):
             raise ValidationError(
                 self.env._("Tier thresholds and rates cannot be negative.")
             )
+        if "threshold" in vals or "rule_id" in vals:
+            keys = {
+                (
+                    vals.get("rule_id", tier.rule_id.id),
+                    vals.get("threshold", tier.threshold) or 0.0,
+                )
+                for tier in self
+            }
+            if len(keys) < len(self):
+                self._flow_raise_same_threshold()
+            self._flow_check_threshold_free(keys, exclude=self)
         return super().write(vals)
+
+    def _flow_check_threshold_free(self, keys, exclude=None):
+        """No other tier of the rule starts at these (rule id, threshold)."""
+        keys = {(rule_id, threshold) for rule_id, threshold in keys if rule_id}
+        if not keys:
+            return
+        existing = self.search_fetch(
+            [
+                ("rule_id", "in", list({rule_id for rule_id, _t in keys})),
+                ("id", "not in", (exclude or self.browse()).ids),
+            ],
+            ["rule_id", "threshold"],
+        )
+        rounding = existing.currency_id[:1].rounding or 0.01
+        for tier in existing:
+            for rule_id, threshold in keys:
+                if rule_id == tier.rule_id.id and (
+                    abs(tier.threshold - threshold) < rounding / 2
+                ):
+                    self._flow_raise_same_threshold()
+
+    @api.model
+    def _flow_raise_same_threshold(self):
+        raise ValidationError(
+            self.env._(
+                "Two tiers of a rule start at the same volume: tiers cannot overlap."
+            )
+        )

@@ -19,7 +19,9 @@ class SaleOrder(models.Model):
         currency_field="flow_commission_currency_id",
         compute="_compute_flow_commission_amount",
         help="Commissions the order would bring its agents once invoiced as it "
-        "is, by today's plans and volumes, in the company's currency.",
+        "is, by today's plans and volumes, in the company's currency. "
+        "Salespeople see only their own commission; Sales Flow administrators "
+        "and accountants see every agent's.",
     )
 
     @api.depends(
@@ -34,6 +36,7 @@ class SaleOrder(models.Model):
         "user_id",
         "date_order",
     )
+    @api.depends_context("uid")
     def _compute_flow_commission_amount(self):
         infos = []
         owners = []
@@ -63,7 +66,12 @@ class SaleOrder(models.Model):
                         "user_id": order.user_id.id,
                         "product_id": line.product_id.id,
                         "agreement_id": line.flow_agreement_id.id,
-                        "quantity": line.product_uom_qty,
+                        # per-unit rates count units of the product's unit
+                        "quantity": line.product_uom._compute_quantity(
+                            line.product_uom_qty,
+                            line.product_id.uom_id,
+                            round=False,
+                        ),
                         "discount": line.discount,
                         "amount": line.price_subtotal * rate,
                         "cost": line.purchase_price * line.product_uom_qty * rate,
@@ -71,6 +79,8 @@ class SaleOrder(models.Model):
                 )
                 owners.append(order)
         totals = defaultdict(float)
+        # the agent whose commission the user may see; False: every agent's
+        own_agent_id = self._flow_commission_visible_agent()
         if infos:
             # sudo: salespeople see what they would earn; the engine reads plans
             # and the agents' volumes, which they cannot all read
@@ -80,6 +90,26 @@ class SaleOrder(models.Model):
                 ._flow_compute_commissions(infos)
             )
             for order, commissions in zip(owners, results, strict=True):
-                totals[order] += sum(c["amount"] for c in commissions)
+                totals[order] += sum(
+                    c["amount"]
+                    for c in commissions
+                    if own_agent_id is False or c["agent_id"] == own_agent_id
+                )
         for order in self:
             order.flow_commission_amount = totals[order]
+
+    @api.model
+    def _flow_commission_visible_agent(self):
+        """Whose expected commission the current user sees: ``False`` for every
+        agent's (those who read every commission line: Sales Flow
+        administrators, sales managers, accountants), else the id of the
+        user's own partner (a salesperson sees what they would earn).
+        """
+        user = self.env.user
+        if (
+            self.env.su
+            or user.has_group("sales_order_flow.group_sale_flow_admin")
+            or user.has_group("account.group_account_invoice")
+        ):
+            return False
+        return user.partner_id.id

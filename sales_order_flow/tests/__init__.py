@@ -18,6 +18,9 @@ from . import test_commission_settlement
 from . import test_commission_concurrency
 from . import test_commission_portal
 from . import test_commission_performance
+from . import test_commission_roles
+from . import test_rpc_actions
+from . import test_integrator_rpc
 from . import test_agreement
 from . import test_agreement_concurrency
 from . import test_agreement_portal

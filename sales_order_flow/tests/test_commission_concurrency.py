@@ -44,6 +44,17 @@ class TestCommissionConcurrency(BaseCase):
                 ]
             )
             cls.agent_id, cls.line_ids = agent.id, lines.ids
+            # the runs are the accountant's, who settles commissions
+            accountant = env["res.users"].create(
+                {
+                    "name": "Concurrent Accountant",
+                    "login": "flow_concurrent_accountant",
+                    "groups_id": [
+                        Command.set([env.ref("account.group_account_invoice").id])
+                    ],
+                }
+            )
+            cls.accountant_id = accountant.id
         cls.addClassCleanup(cls._cleanup)
 
     @classmethod
@@ -57,6 +68,10 @@ class TestCommissionConcurrency(BaseCase):
             lines.unlink()
             settlements.unlink()
             env["res.partner"].browse(cls.agent_id).unlink()
+            accountant = env["res.users"].browse(cls.accountant_id)
+            partner = accountant.partner_id
+            accountant.unlink()
+            partner.unlink()
 
     def _read(self, function):
         with self.registry.cursor() as cr:
@@ -78,7 +93,7 @@ class TestCommissionConcurrency(BaseCase):
                 # the test runner's thread holds Registry._lock: give the
                 # cursor its transaction so Environment need not look it up
                 cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {})
+                env = api.Environment(cr, self.accountant_id, {})
                 try:
                     wizard = env["sale.flow.commission.settle"].create(
                         {

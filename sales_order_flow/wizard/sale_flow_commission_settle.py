@@ -84,6 +84,15 @@ class SaleFlowCommissionSettle(models.TransientModel):
 
     def action_settle(self):
         self.ensure_one()
+        self.env["sale.flow.commission.settlement"]._flow_check_settler()
+        if self.company_id not in self.env.companies:
+            raise UserError(
+                self.env._(
+                    "Settle the commissions of a company you work in: select "
+                    "%(company)s in the company switcher first.",
+                    company=self.company_id.display_name,
+                )
+            )
         if not self.period_type or not self.period_date:
             raise UserError(
                 self.env._("Choose the period to settle (month, quarter or year).")
@@ -106,9 +115,11 @@ class SaleFlowCommissionSettle(models.TransientModel):
         Line = self.env["sale.flow.commission.line"]
         domain = self._get_lines_domain()
         # partly paid lines: settle the paid part, keep the rest following
+        # (sudo after the search under the user's rules: accountants settle
+        # but do not edit commission lines otherwise)
         Line.search(
             [*domain, ("payment_basis", "=", "paid"), ("payable_fraction", "<", 1.0)]
-        )._flow_split_payable()
+        ).sudo()._flow_split_payable()
         groups = Line._read_group(
             domain, ["agent_id"], ["id:array_agg", "amount_payable:sum"]
         )
