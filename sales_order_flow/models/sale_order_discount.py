@@ -29,6 +29,54 @@ class SaleOrder(models.Model):
             return
         self._flow_apply_discount_rules()
 
+    def _recompute_prices(self):
+        """Odoo's "Update Prices" keeps our numbers.
+
+        Odoo recomputes the unit prices, then writes ``discount = 0`` on every
+        line and takes the pricelist's discount again: that would drop every
+        stack, make free items paid and mark every line as discounted by hand.
+        Here the unit prices are recomputed as Odoo does (agreed prices come
+        from ``_get_display_price``), the stacks set by hand or by an
+        agreement, the rule discounts and the free items' 100 % are kept, the
+        manual marks stay as they were, level 1 is taken from the pricelist
+        again where it came from it, then the discount rules are applied to
+        the new prices.
+        """
+        Line = self.env["sale.order.line"]
+        lines = self._get_update_prices_lines()
+        kept_fields = [*FLOW_DISCOUNT_FIELDS, "flow_discount_manual"]
+        kept = {line.id: {f: line[f] for f in kept_fields} for line in lines}
+        writer = self._flow_discount_writer_context()
+        super(SaleOrder, self.with_context(**writer))._recompute_prices()
+        restore = defaultdict(lambda: Line)
+        pricelist_lines = Line
+        for line in lines:
+            values = kept[line.id]
+            if not (
+                values["flow_discount_manual"]
+                or line.flow_is_free_item
+                or line.flow_discount_1_rule_id
+            ):
+                # Level 1 is the pricelist's: the new one is taken below.
+                values = dict(values)
+                del values["flow_discount_1"]
+                pricelist_lines |= line
+            values = {
+                fname: value
+                for fname, value in values.items()
+                if line._flow_differs(fname, value)
+            }
+            if values:
+                restore[tuple(sorted(values.items()))] |= line
+        for values, group in restore.items():
+            group.with_context(**writer).write(dict(values))
+        if pricelist_lines:
+            self.env.add_to_compute(
+                pricelist_lines._fields["flow_discount_1"], pricelist_lines
+            )
+        self._flow_apply_discount_rules()
+        self._flow_trigger_approval_evaluation()
+
     def _get_copiable_order_lines(self):
         # Free items are not copied: the rules give them again to the copy.
         return (

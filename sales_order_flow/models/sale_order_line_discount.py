@@ -4,7 +4,7 @@ of a line."""
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import float_compare, html_sanitize
+from odoo.tools import float_compare, float_round, html_sanitize
 from odoo.tools.misc import formatLang
 
 from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
@@ -31,6 +31,17 @@ class SaleOrderLine(models.Model):
             "display_type",
         }
     )
+
+    # One truth for the discount: ``discount`` holds the exact effective
+    # discount of the stack, not a 2-digit rounding of it. Core and other
+    # modules read ``discount`` directly (amount to invoice, discount
+    # allocation, UBL export, loyalty, sale.report's SQL...): routing each of
+    # them through ``_flow_get_effective_discount()`` would mean overriding
+    # code we do not own, module by module, and any new reader would disagree
+    # again by a cent. ``digits=False`` keeps a NUMERIC column (no schema
+    # change, no rewrite of existing rows) storing every significant digit;
+    # the web client still shows 2 decimals (its default without digits).
+    discount = fields.Float(digits=False)
 
     # Level 1 takes over Odoo's pricelist discount (see _compute_discount).
     # No default: a default would be taken as a given value on create.
@@ -110,6 +121,26 @@ class SaleOrderLine(models.Model):
         "each discount with the rule that gave it.",
     )
 
+    # Quotation lines only (journal items may carry surcharges); values are
+    # checked in Python first (_flow_discount_before_create/_write).
+    _sql_constraints = [
+        (
+            "flow_discount_1_range",
+            "CHECK(flow_discount_1 >= 0 AND flow_discount_1 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_2_range",
+            "CHECK(flow_discount_2 >= 0 AND flow_discount_2 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_3_range",
+            "CHECK(flow_discount_3 >= 0 AND flow_discount_3 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+    ]
+
     @api.depends("product_id", "product_uom", "product_uom_qty")
     def _compute_flow_discount_1(self):
         discount_enabled = self.env[
@@ -137,7 +168,7 @@ class SaleOrderLine(models.Model):
     @api.depends(*FLOW_DISCOUNT_FIELDS)
     def _compute_discount(self):  # pylint: disable=missing-return
         # Odoo's pricelist discount now fills level 1 (_compute_flow_discount_1):
-        # ``discount`` is the stack's effective discount, rounded by its field.
+        # ``discount`` is the stack's exact effective discount.
         for line in self:
             line.discount = line._flow_get_effective_discount()
 
@@ -182,14 +213,17 @@ class SaleOrderLine(models.Model):
     @api.onchange("discount")
     def _onchange_flow_discount(self):
         # The plain discount column sets level 1, like writing ``discount``.
+        # Typing the value it shows (2 decimals) keeps the stack.
+        digits = self.env["decimal.precision"].precision_get("Discount")
         for line in self:
-            if float_compare(
+            effective = line._flow_get_effective_discount()
+            if not float_compare(
                 line.discount,
-                line._flow_get_effective_discount(),
-                precision_digits=self.env["decimal.precision"].precision_get(
-                    "Discount"
-                ),
+                float_round(effective, precision_digits=digits),
+                precision_digits=digits,
             ):
+                line.discount = effective
+            else:
                 line.update(
                     {
                         "flow_discount_1": line.discount,
@@ -220,6 +254,9 @@ class SaleOrderLine(models.Model):
         result = []
         for vals in vals_list:
             vals = self._flow_prepare_discount_vals(vals, create=True)
+            self._flow_check_discount_values(
+                vals.get(fname) or 0.0 for fname in FLOW_DISCOUNT_FIELDS
+            )
             if (
                 not applying
                 and "flow_discount_manual" not in vals
@@ -250,6 +287,9 @@ class SaleOrderLine(models.Model):
 
     def _flow_discount_before_write(self, vals):
         vals = self._flow_prepare_discount_vals(vals)
+        self._flow_check_discount_values(
+            vals.get(fname) or 0.0 for fname in FLOW_DISCOUNT_FIELDS
+        )
         if (
             self.env.context.get(self._FLOW_DISCOUNT_APPLYING_KEY)
             or "flow_discount_manual" in vals
