@@ -75,4 +75,6 @@ class AccountMoveLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        return super().write(self._flow_prepare_discount_vals(vals))
+        return super().write(
+            self._flow_prepare_discount_vals(self._flow_drop_shown_discount(vals))
+        )

@@ -179,7 +179,8 @@ class ResPartner(models.Model):
 
         One grouped query, whatever the number of products.
 
-        :return: list of dicts ``{product (record), qty (float), order_count
+        :return: list of dicts ``{product (record), qty (float, in the
+            product's unit of measure: 2 dozen count 24 units), order_count
             (int), last_date (datetime)}``, most ordered first.
         """
         self.ensure_one()
@@ -197,22 +198,31 @@ class ResPartner(models.Model):
                 ("flow_is_free_item", "=", False),
                 ("product_id", "!=", False),
             ],
-            ["product_id"],
-            ["product_uom_qty:sum", "order_id:count_distinct", "order_id:array_agg"],
+            ["product_id", "product_uom"],
+            ["product_uom_qty:sum", "order_id:array_agg"],
         )
         # Dates of all the orders at once (dotted aggregates are not supported).
         orders = self.env["sale.order"].browse(
             {order_id for *_rest, order_ids in groups for order_id in order_ids}
         )
         orders.fetch(["date_order"])
+        by_product = {}
+        for product, uom, qty, order_ids in groups:
+            entry = by_product.setdefault(product, {"qty": 0.0, "order_ids": set()})
+            if uom and product.uom_id and uom != product.uom_id:
+                qty = uom._compute_quantity(qty, product.uom_id, round=False)
+            entry["qty"] += qty
+            entry["order_ids"].update(order_ids)
         result = [
             {
                 "product": product,
-                "qty": qty,
-                "order_count": count,
-                "last_date": max(orders.browse(order_ids).mapped("date_order")),
+                "qty": entry["qty"],
+                "order_count": len(entry["order_ids"]),
+                "last_date": max(
+                    orders.browse(entry["order_ids"]).mapped("date_order")
+                ),
             }
-            for product, qty, count, order_ids in groups
+            for product, entry in by_product.items()
         ]
         result.sort(key=lambda r: (-r["order_count"], -r["qty"], r["product"].id))
         return result[:limit]

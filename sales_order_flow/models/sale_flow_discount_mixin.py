@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL, float_compare, float_round
 from odoo.tools.sql import column_exists, table_exists
 
 # Stack levels, in the order they cascade.
@@ -149,6 +149,30 @@ class SaleFlowDiscountMixin(models.AbstractModel):
             "%(discounts)s %%",
             discounts=" + ".join(self._flow_format_percent(d) for d in given),
         )
+
+    def _flow_drop_shown_discount(self, vals):
+        """``discount`` written alone with the value these lines show (2
+        decimals: the form sends back 17.07 for 10 + 5 + 3 %) changes
+        nothing: the stack is kept."""
+        if (
+            "discount" not in vals
+            or not self
+            or any(fname in vals for fname in FLOW_DISCOUNT_FIELDS)
+        ):
+            return vals
+        digits = self.env["decimal.precision"].precision_get("Discount")
+        given = vals["discount"] or 0.0
+        if all(
+            not float_compare(
+                float_round(line._flow_get_effective_discount(), digits),
+                float_round(given, digits),
+                precision_digits=digits,
+            )
+            for line in self
+        ):
+            vals = dict(vals)
+            del vals["discount"]
+        return vals
 
     @api.model
     def _flow_prepare_discount_vals(self, vals, create=False):

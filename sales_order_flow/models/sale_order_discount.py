@@ -244,10 +244,12 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         rate = self.currency_rate or 1.0
+        # Rule quantities are in the product's unit: 2 dozen are 24 units.
+        qty = line._flow_get_product_qty()
         line_facts = {
             "product_id": line.product_id.id,
             "categ_path": line.product_id.categ_id.parent_path or "",
-            "qty": line.product_uom_qty,
+            "qty": qty,
             "amount": line.price_unit * line.product_uom_qty / rate,
         }
         taken, free = {}, []
@@ -255,9 +257,9 @@ class SaleOrder(models.Model):
             if not rule._flow_matches(matching_data[rule.id], facts, line_facts):
                 continue
             if rule.effect == "free":
-                qty = rule._flow_get_free_qty(line.product_uom_qty)
-                if qty > 0:
-                    free.append((rule, qty))
+                free_qty = rule._flow_get_free_qty(qty)
+                if free_qty > 0:
+                    free.append((rule, free_qty))
             else:
                 level = int(rule.level)
                 if level in taken:
@@ -285,8 +287,14 @@ class SaleOrder(models.Model):
             )
         if line.price_unit <= 0:
             return 0.0
+        # The amount is off per unit of the product; the unit price is per
+        # unit of the line (a dozen: 12 times the amount).
+        amount = cache[rule.id]
+        product_uom = line.product_id.uom_id
+        if line.product_uom and line.product_uom != product_uom:
+            amount = product_uom._compute_price(amount, line.product_uom)
         digits = self.env["decimal.precision"].precision_get("Discount")
-        return min(round(cache[rule.id] / line.price_unit * 100.0, digits), 100.0)
+        return min(round(amount / line.price_unit * 100.0, digits), 100.0)
 
     def _flow_sync_free_items(self, wanted, kept):
         """Create, update and remove free-item lines.

@@ -286,7 +286,7 @@ class SaleOrderLine(models.Model):
         self.order_id._flow_apply_discount_rules()
 
     def _flow_discount_before_write(self, vals):
-        vals = self._flow_prepare_discount_vals(vals)
+        vals = self._flow_prepare_discount_vals(self._flow_drop_shown_discount(vals))
         self._flow_check_discount_values(
             vals.get(fname) or 0.0 for fname in FLOW_DISCOUNT_FIELDS
         )
@@ -356,6 +356,16 @@ class SaleOrderLine(models.Model):
             return 0.0  # surcharges and negative prices stay in the unit price
         discount = (base_price - pricelist_price) / base_price * 100
         return min(discount, 100.0) if discount > 0 else 0.0
+
+    def _flow_get_product_qty(self):
+        """Quantity of the line in its product's unit of measure."""
+        self.ensure_one()
+        product_uom = self.product_id.uom_id
+        if not self.product_uom or not product_uom or self.product_uom == product_uom:
+            return self.product_uom_qty
+        return self.product_uom._compute_quantity(
+            self.product_uom_qty, product_uom, round=False
+        )
 
     def _flow_differs(self, fname, value):
         """Whether writing ``value`` in ``fname`` would change this line."""
