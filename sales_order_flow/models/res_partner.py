@@ -184,26 +184,38 @@ class ResPartner(models.Model):
             (int), last_date (datetime)}``, most ordered first.
         """
         self.ensure_one()
+        self.check_access("read")
         company = company or self.env.company
         months = company.flow_suggestion_months or 12
         date_from = fields.Datetime.now() - relativedelta(months=months)
-        groups = self.env["sale.order.line"]._read_group(
-            [
-                ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
-                ("order_id.state", "=", "sale"),
-                ("order_id.date_order", ">=", date_from),
-                ("company_id", "=", company.id),
-                ("display_type", "=", False),
-                ("is_downpayment", "=", False),
-                ("flow_is_free_item", "=", False),
-                ("product_id", "!=", False),
-            ],
-            ["product_id", "product_uom"],
-            ["product_uom_qty:sum", "order_id:array_agg"],
+        # sudo: the customer's purchase history (products, quantities, dates)
+        # is the same for every salesperson selling to this customer, not only
+        # their own orders; no order is shown, the partner's read is checked.
+        groups = (
+            self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
+                    ("order_id.state", "=", "sale"),
+                    ("order_id.date_order", ">=", date_from),
+                    ("company_id", "=", company.id),
+                    ("display_type", "=", False),
+                    ("is_downpayment", "=", False),
+                    ("flow_is_free_item", "=", False),
+                    ("product_id", "!=", False),
+                ],
+                ["product_id", "product_uom"],
+                ["product_uom_qty:sum", "order_id:array_agg"],
+            )
         )
         # Dates of all the orders at once (dotted aggregates are not supported).
-        orders = self.env["sale.order"].browse(
-            {order_id for *_rest, order_ids in groups for order_id in order_ids}
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .browse(
+                {order_id for *_rest, order_ids in groups for order_id in order_ids}
+            )
         )
         orders.fetch(["date_order"])
         by_product = {}
@@ -215,7 +227,7 @@ class ResPartner(models.Model):
             entry["order_ids"].update(order_ids)
         result = [
             {
-                "product": product,
+                "product": product.sudo(False),
                 "qty": entry["qty"],
                 "order_count": len(entry["order_ids"]),
                 "last_date": max(
