@@ -29,7 +29,7 @@ class SaleOrder(models.Model):
             return
         self._flow_apply_discount_rules()
 
-    def _recompute_prices(self):
+    def _recompute_prices(self):  # pylint: disable=missing-return
         """Odoo's "Update Prices" keeps our numbers.
 
         Odoo recomputes the unit prices, then writes ``discount = 0`` on every

@@ -480,6 +480,49 @@ class TestDiscountOdooFlows(SaleFlowCommon):
         )
         self.assertFalse(self.env.cr.fetchall())
 
+    def test_install_columns_match_computes(self):
+        """The SQL filling the columns at install gives what the computes
+        give (see models/sale_order_line_install.py)."""
+        self.service.invoice_policy = "order"
+        confirmed = self._quotation(
+            {"product_id": self.service.id, "product_uom_qty": 5},
+            {"product_id": self.service.id, "product_uom_qty": 2, "customer_lead": 1.5},
+            {"display_type": "line_note", "name": "Note"},
+        )
+        confirmed.with_user(self.salesman).action_confirm()
+        first, second, _note = confirmed.order_line.sorted("id")
+        first.qty_delivered = 3
+        second.flow_commitment_date = datetime(2030, 1, 2, 8, 0)
+        committed = self._quotation(
+            {"product_id": self.service.id, "product_uom_qty": 4, "customer_lead": 2}
+        )
+        committed.commitment_date = datetime(2030, 3, 1, 10, 0)
+        draft = self._quotation(
+            {"product_id": self.service.id, "product_uom_qty": 4, "customer_lead": 0.3}
+        )
+        lines = (confirmed | committed | draft).order_line
+        fnames = ["flow_qty_to_deliver", "flow_commitment_date_effective"]
+        self.env.flush_all()
+        expected = lines.read(fnames)
+        self.assertEqual(first.flow_qty_to_deliver, 2.0)
+        self.env.cr.execute(
+            "UPDATE sale_order_line SET flow_qty_to_deliver = NULL, "
+            "flow_commitment_date_effective = NULL WHERE id = ANY(%s)",
+            [lines.ids],
+        )
+        Line = self.env["sale.order.line"]
+        Line._flow_fill_install_columns(fnames, ids=lines.ids)
+        lines.invalidate_recordset(fnames)
+        self.assertEqual(lines.read(fnames), expected)
+        # the quantity alone
+        self.env.cr.execute(
+            "UPDATE sale_order_line SET flow_qty_to_deliver = 0 WHERE id = ANY(%s)",
+            [lines.ids],
+        )
+        Line._flow_fill_install_columns(["flow_qty_to_deliver"], ids=lines.ids)
+        lines.invalidate_recordset(fnames)
+        self.assertEqual(lines.read(fnames), expected)
+
     # ------------------------------------------------------------------
     # point 13: quantities in the product's unit
     # ------------------------------------------------------------------
