@@ -52,6 +52,11 @@ class SaleOrderLine(models.Model):
                         )
                     )
                 if "flow_commitment_date_effective" in new:
+                    # its source, a plain field, is new as well (empty)
+                    if not column_exists(cr, self._table, "flow_commitment_date"):
+                        create_column(
+                            cr, self._table, "flow_commitment_date", "timestamp"
+                        )
                     create_column(
                         cr, self._table, "flow_commitment_date_effective", "timestamp"
                     )
