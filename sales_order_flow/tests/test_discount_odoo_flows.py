@@ -390,6 +390,31 @@ class TestDiscountOdooFlows(SaleFlowCommon):
                 line_form.discount = 17.1
         self.assertEqual(line._flow_get_discount_stack(), [17.1, 0.0, 0.0])
 
+    def test_price_simulation_of_a_stack(self):
+        """The simulation of an unchanged 10 + 5 + 3 % line gives its own
+        82.94 and applying a new price keeps its stack."""
+        order = self._quotation(
+            {
+                "product_id": self.service.id,
+                "price_unit": 100.0,
+                "flow_discount_1": 10.0,
+                "flow_discount_2": 5.0,
+                "flow_discount_3": 3.0,
+            },
+        )
+        Simulation = self.env["sale.flow.price.simulation"].with_user(self.salesman)
+        with Form(Simulation.with_context(default_order_id=order.id)) as form:
+            form.mode = "line_prices"
+            self.assertEqual(form.new_amount_untaxed, 82.94)
+            with form.line_ids.edit(0) as line:
+                line.price_unit = 200.0
+        simulation = form.record
+        self.assertEqual(simulation.new_amount_untaxed, 165.87)  # 200 x 0.82935
+        simulation.action_apply()
+        line = order.order_line
+        self.assertEqual(line._flow_get_discount_stack(), [10.0, 5.0, 3.0])
+        self.assertEqual(line.price_subtotal, 165.87)
+
     # ------------------------------------------------------------------
     # point 8: journal items
     # ------------------------------------------------------------------
