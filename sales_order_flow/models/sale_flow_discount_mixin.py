@@ -84,6 +84,29 @@ class SaleFlowDiscountMixin(models.AbstractModel):
             )
         return super()._auto_init()
 
+    def init(self):
+        super().init()
+        if self._abstract:
+            return
+        # Lines stored while ``discount`` was rounded to 2 decimals: the
+        # stacked ones (the only ones that can differ) get the exact value.
+        # Reads the table, writes only the lines that differ.
+        exact = SQL(
+            "ROUND(100 * (1 - (1 - COALESCE(flow_discount_1, 0) / 100.0)"
+            " * (1 - COALESCE(flow_discount_2, 0) / 100.0)"
+            " * (1 - COALESCE(flow_discount_3, 0) / 100.0)), 10)"
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE %(table)s SET discount = %(exact)s "
+                "WHERE (COALESCE(flow_discount_2, 0) != 0 "
+                "OR COALESCE(flow_discount_3, 0) != 0) "
+                "AND discount IS DISTINCT FROM %(exact)s",
+                table=SQL.identifier(self._table),
+                exact=exact,
+            )
+        )
+
     @api.depends(*FLOW_DISCOUNT_FIELDS)
     def _compute_flow_discount_display(self):
         for line in self:

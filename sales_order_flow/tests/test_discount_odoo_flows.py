@@ -365,6 +365,30 @@ class TestDiscountOdooFlows(SaleFlowCommon):
             discount_lines.filtered(lambda aml: aml.account_id == expense).debit, 17.06
         )
 
+    def test_rounded_discounts_made_exact_on_update(self):
+        """Lines stored with a 2-decimal discount get the exact one when the
+        module is updated (``init``); single discounts are not touched."""
+        order = self._quotation(
+            {
+                "product_id": self.service.id,
+                "price_unit": 100.0,
+                "flow_discount_1": 10.0,
+                "flow_discount_2": 5.0,
+                "flow_discount_3": 3.0,
+            },
+            {"product_id": self.service.id, "price_unit": 100.0, "discount": 12.5},
+        )
+        stacked, single = order.order_line.sorted("id")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE sale_order_line SET discount = 17.07 WHERE id = %s", [stacked.id]
+        )
+        self.env["sale.order.line"].init()
+        order.order_line.invalidate_recordset(["discount"])
+        self.assertEqual(stacked.discount, 17.065)
+        self.assertEqual(single.discount, 12.5)
+        self.assertEqual(order.amount_untaxed, 82.94 + 87.5)
+
     def test_typing_the_shown_discount_keeps_the_stack(self):
         """The discount column shows 17.07: typing 17.07 again keeps 10+5+3."""
         order = self._quotation(
