@@ -90,7 +90,8 @@ class SaleFlowDiscountMixin(models.AbstractModel):
             return
         # Lines stored while ``discount`` was rounded to 2 decimals: the
         # stacked ones (the only ones that can differ) get the exact value.
-        # Reads the table, writes only the lines that differ.
+        # Reads the table, writes only the lines that differ (not by float
+        # noise, which would rewrite them on every update).
         exact = SQL(
             "ROUND(100 * (1 - (1 - COALESCE(flow_discount_1, 0) / 100.0)"
             " * (1 - COALESCE(flow_discount_2, 0) / 100.0)"
@@ -101,7 +102,7 @@ class SaleFlowDiscountMixin(models.AbstractModel):
                 "UPDATE %(table)s SET discount = %(exact)s "
                 "WHERE (COALESCE(flow_discount_2, 0) != 0 "
                 "OR COALESCE(flow_discount_3, 0) != 0) "
-                "AND discount IS DISTINCT FROM %(exact)s",
+                "AND ABS(COALESCE(discount, 0) - %(exact)s) > 0.0000001",
                 table=SQL.identifier(self._table),
                 exact=exact,
             )
