@@ -46,3 +46,4 @@ from . import sale_flow_agreement_line
 from . import sale_flow_agreement_schedule
 from . import sale_order_agreement
 from . import sale_order_line_agreement
+from . import sale_order_line_install

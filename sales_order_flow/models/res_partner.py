@@ -277,40 +277,62 @@ class ResPartner(models.Model):
 
         One grouped query, whatever the number of products.
 
-        :return: list of dicts ``{product (record), qty (float), order_count
+        :return: list of dicts ``{product (record), qty (float, in the
+            product's unit of measure: 2 dozen count 24 units), order_count
             (int), last_date (datetime)}``, most ordered first.
         """
         self.ensure_one()
+        self.check_access("read")
         company = company or self.env.company
         months = company.flow_suggestion_months or 12
         date_from = fields.Datetime.now() - relativedelta(months=months)
-        groups = self.env["sale.order.line"]._read_group(
-            [
-                ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
-                ("order_id.state", "=", "sale"),
-                ("order_id.date_order", ">=", date_from),
-                ("company_id", "=", company.id),
-                ("display_type", "=", False),
-                ("is_downpayment", "=", False),
-                ("flow_is_free_item", "=", False),
-                ("product_id", "!=", False),
-            ],
-            ["product_id"],
-            ["product_uom_qty:sum", "order_id:count_distinct", "order_id:array_agg"],
+        # sudo: the customer's purchase history (products, quantities, dates)
+        # is the same for every salesperson selling to this customer, not only
+        # their own orders; no order is shown, the partner's read is checked.
+        groups = (
+            self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
+                    ("order_id.state", "=", "sale"),
+                    ("order_id.date_order", ">=", date_from),
+                    ("company_id", "=", company.id),
+                    ("display_type", "=", False),
+                    ("is_downpayment", "=", False),
+                    ("flow_is_free_item", "=", False),
+                    ("product_id", "!=", False),
+                ],
+                ["product_id", "product_uom"],
+                ["product_uom_qty:sum", "order_id:array_agg"],
+            )
         )
         # Dates of all the orders at once (dotted aggregates are not supported).
-        orders = self.env["sale.order"].browse(
-            {order_id for *_rest, order_ids in groups for order_id in order_ids}
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .browse(
+                {order_id for *_rest, order_ids in groups for order_id in order_ids}
+            )
         )
         orders.fetch(["date_order"])
+        by_product = {}
+        for product, uom, qty, order_ids in groups:
+            entry = by_product.setdefault(product, {"qty": 0.0, "order_ids": set()})
+            if uom and product.uom_id and uom != product.uom_id:
+                qty = uom._compute_quantity(qty, product.uom_id, round=False)
+            entry["qty"] += qty
+            entry["order_ids"].update(order_ids)
         result = [
             {
-                "product": product,
-                "qty": qty,
-                "order_count": count,
-                "last_date": max(orders.browse(order_ids).mapped("date_order")),
+                "product": product.sudo(False),
+                "qty": entry["qty"],
+                "order_count": len(entry["order_ids"]),
+                "last_date": max(
+                    orders.browse(entry["order_ids"]).mapped("date_order")
+                ),
             }
-            for product, qty, count, order_ids in groups
+            for product, entry in by_product.items()
         ]
         result.sort(key=lambda r: (-r["order_count"], -r["qty"], r["product"].id))
         return result[:limit]

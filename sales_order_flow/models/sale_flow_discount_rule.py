@@ -77,7 +77,7 @@ class SaleFlowDiscountRule(models.Model):
     min_qty = fields.Float(
         string="Minimum Quantity",
         digits="Product Unit of Measure",
-        help="Minimum quantity of the line.",
+        help="Minimum quantity of the line, in the product's unit of measure.",
     )
     min_line_amount = fields.Monetary(
         string="Minimum Line Amount",
@@ -131,13 +131,15 @@ class SaleFlowDiscountRule(models.Model):
         string="For Every",
         digits="Product Unit of Measure",
         default=1.0,
-        help="Buy X: free items are given for every X units of the line.",
+        help="Buy X: free items are given for every X units of the line (in the "
+        "product's unit of measure).",
     )
     free_qty = fields.Float(
         string="Free Quantity",
         digits="Product Unit of Measure",
         default=1.0,
-        help="Get Y: free quantity given for every X units.",
+        help="Get Y: free quantity given for every X units (in the free "
+        "product's unit of measure).",
     )
     exclusive = fields.Boolean(
         help="When this rule applies to a line, the rules after it are not "

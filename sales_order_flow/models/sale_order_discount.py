@@ -30,6 +30,54 @@ class SaleOrder(models.Model):
             return
         self._flow_apply_discount_rules()
 
+    def _recompute_prices(self):  # pylint: disable=missing-return
+        """Odoo's "Update Prices" keeps our numbers.
+
+        Odoo recomputes the unit prices, then writes ``discount = 0`` on every
+        line and takes the pricelist's discount again: that would drop every
+        stack, make free items paid and mark every line as discounted by hand.
+        Here the unit prices are recomputed as Odoo does (agreed prices come
+        from ``_get_display_price``), the stacks set by hand or by an
+        agreement, the rule discounts and the free items' 100 % are kept, the
+        manual marks stay as they were, level 1 is taken from the pricelist
+        again where it came from it, then the discount rules are applied to
+        the new prices.
+        """
+        Line = self.env["sale.order.line"]
+        lines = self._get_update_prices_lines()
+        kept_fields = [*FLOW_DISCOUNT_FIELDS, "flow_discount_manual"]
+        kept = {line.id: {f: line[f] for f in kept_fields} for line in lines}
+        writer = self._flow_discount_writer_context()
+        super(SaleOrder, self.with_context(**writer))._recompute_prices()
+        restore = defaultdict(lambda: Line)
+        pricelist_lines = Line
+        for line in lines:
+            values = kept[line.id]
+            if not (
+                values["flow_discount_manual"]
+                or line.flow_is_free_item
+                or line.flow_discount_1_rule_id
+            ):
+                # Level 1 is the pricelist's: the new one is taken below.
+                values = dict(values)
+                del values["flow_discount_1"]
+                pricelist_lines |= line
+            values = {
+                fname: value
+                for fname, value in values.items()
+                if line._flow_differs(fname, value)
+            }
+            if values:
+                restore[tuple(sorted(values.items()))] |= line
+        for values, group in restore.items():
+            group.with_context(**writer).write(dict(values))
+        if pricelist_lines:
+            self.env.add_to_compute(
+                pricelist_lines._fields["flow_discount_1"], pricelist_lines
+            )
+        self._flow_apply_discount_rules()
+        self._flow_trigger_approval_evaluation()
+
     def _get_copiable_order_lines(self):
         # Free items are not copied: the rules give them again to the copy.
         return (
@@ -206,10 +254,12 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         rate = self.currency_rate or 1.0
+        # Rule quantities are in the product's unit: 2 dozen are 24 units.
+        qty = line._flow_get_product_qty()
         line_facts = {
             "product_id": line.product_id.id,
             "categ_path": line.product_id.categ_id.parent_path or "",
-            "qty": line.product_uom_qty,
+            "qty": qty,
             "amount": line.price_unit * line.product_uom_qty / rate,
         }
         taken, free = {}, []
@@ -217,9 +267,9 @@ class SaleOrder(models.Model):
             if not rule._flow_matches(matching_data[rule.id], facts, line_facts):
                 continue
             if rule.effect == "free":
-                qty = rule._flow_get_free_qty(line.product_uom_qty)
-                if qty > 0:
-                    free.append((rule, qty))
+                free_qty = rule._flow_get_free_qty(qty)
+                if free_qty > 0:
+                    free.append((rule, free_qty))
             else:
                 level = int(rule.level)
                 if level in taken:
@@ -247,8 +297,14 @@ class SaleOrder(models.Model):
             )
         if line.price_unit <= 0:
             return 0.0
+        # The amount is off per unit of the product; the unit price is per
+        # unit of the line (a dozen: 12 times the amount).
+        amount = cache[rule.id]
+        product_uom = line.product_id.uom_id
+        if line.product_uom and line.product_uom != product_uom:
+            amount = product_uom._compute_price(amount, line.product_uom)
         digits = self.env["decimal.precision"].precision_get("Discount")
-        return min(round(cache[rule.id] / line.price_unit * 100.0, digits), 100.0)
+        return min(round(amount / line.price_unit * 100.0, digits), 100.0)
 
     def _flow_sync_free_items(self, wanted, kept):
         """Create, update and remove free-item lines.

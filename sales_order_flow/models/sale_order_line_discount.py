@@ -4,7 +4,7 @@ of a line."""
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import float_compare, html_sanitize
+from odoo.tools import float_compare, float_round, html_sanitize
 from odoo.tools.misc import formatLang
 
 from ..utils import has_internal_key, internal_context
@@ -33,6 +33,17 @@ class SaleOrderLine(models.Model):
             "display_type",
         }
     )
+
+    # One truth for the discount: ``discount`` holds the exact effective
+    # discount of the stack, not a 2-digit rounding of it. Core and other
+    # modules read ``discount`` directly (amount to invoice, discount
+    # allocation, UBL export, loyalty, sale.report's SQL...): routing each of
+    # them through ``_flow_get_effective_discount()`` would mean overriding
+    # code we do not own, module by module, and any new reader would disagree
+    # again by a cent. ``digits=False`` keeps a NUMERIC column (no schema
+    # change, no rewrite of existing rows) storing every significant digit;
+    # the web client still shows 2 decimals (its default without digits).
+    discount = fields.Float(digits=False)
 
     # Level 1 takes over Odoo's pricelist discount (see _compute_discount).
     # No default: a default would be taken as a given value on create.
@@ -112,6 +123,26 @@ class SaleOrderLine(models.Model):
         "each discount with the rule that gave it.",
     )
 
+    # Quotation lines only (journal items may carry surcharges); values are
+    # checked in Python first (_flow_discount_before_create/_write).
+    _sql_constraints = [
+        (
+            "flow_discount_1_range",
+            "CHECK(flow_discount_1 >= 0 AND flow_discount_1 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_2_range",
+            "CHECK(flow_discount_2 >= 0 AND flow_discount_2 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+        (
+            "flow_discount_3_range",
+            "CHECK(flow_discount_3 >= 0 AND flow_discount_3 <= 100)",
+            "A discount must be between 0 and 100 %.",
+        ),
+    ]
+
     @api.depends("product_id", "product_uom", "product_uom_qty")
     def _compute_flow_discount_1(self):
         discount_enabled = self.env[
@@ -139,7 +170,7 @@ class SaleOrderLine(models.Model):
     @api.depends(*FLOW_DISCOUNT_FIELDS)
     def _compute_discount(self):  # pylint: disable=missing-return
         # Odoo's pricelist discount now fills level 1 (_compute_flow_discount_1):
-        # ``discount`` is the stack's effective discount, rounded by its field.
+        # ``discount`` is the stack's exact effective discount.
         for line in self:
             line.discount = line._flow_get_effective_discount()
 
@@ -184,14 +215,17 @@ class SaleOrderLine(models.Model):
     @api.onchange("discount")
     def _onchange_flow_discount(self):
         # The plain discount column sets level 1, like writing ``discount``.
+        # Typing the value it shows (2 decimals) keeps the stack.
+        digits = self.env["decimal.precision"].precision_get("Discount")
         for line in self:
-            if float_compare(
+            effective = line._flow_get_effective_discount()
+            if not float_compare(
                 line.discount,
-                line._flow_get_effective_discount(),
-                precision_digits=self.env["decimal.precision"].precision_get(
-                    "Discount"
-                ),
+                float_round(effective, precision_digits=digits),
+                precision_digits=digits,
             ):
+                line.discount = effective
+            else:
                 line.update(
                     {
                         "flow_discount_1": line.discount,
@@ -222,6 +256,9 @@ class SaleOrderLine(models.Model):
         result = []
         for vals in vals_list:
             vals = self._flow_prepare_discount_vals(vals, create=True)
+            self._flow_check_discount_values(
+                vals.get(fname) or 0.0 for fname in FLOW_DISCOUNT_FIELDS
+            )
             if (
                 not applying
                 and "flow_discount_manual" not in vals
@@ -251,7 +288,10 @@ class SaleOrderLine(models.Model):
         self.order_id._flow_apply_discount_rules()
 
     def _flow_discount_before_write(self, vals):
-        vals = self._flow_prepare_discount_vals(vals)
+        vals = self._flow_prepare_discount_vals(self._flow_drop_shown_discount(vals))
+        self._flow_check_discount_values(
+            vals.get(fname) or 0.0 for fname in FLOW_DISCOUNT_FIELDS
+        )
         if (
             has_internal_key(self.env, self._FLOW_DISCOUNT_APPLYING_KEY)
             or "flow_discount_manual" in vals
@@ -318,6 +358,16 @@ class SaleOrderLine(models.Model):
             return 0.0  # surcharges and negative prices stay in the unit price
         discount = (base_price - pricelist_price) / base_price * 100
         return min(discount, 100.0) if discount > 0 else 0.0
+
+    def _flow_get_product_qty(self):
+        """Quantity of the line in its product's unit of measure."""
+        self.ensure_one()
+        product_uom = self.product_id.uom_id
+        if not self.product_uom or not product_uom or self.product_uom == product_uom:
+            return self.product_uom_qty
+        return self.product_uom._compute_quantity(
+            self.product_uom_qty, product_uom, round=False
+        )
 
     def _flow_differs(self, fname, value):
         """Whether writing ``value`` in ``fname`` would change this line."""

@@ -13,6 +13,7 @@ from . import test_rebate_concurrency
 from . import test_stacked_discount
 from . import test_discount_rule
 from . import test_price_suggestion
+from . import test_discount_odoo_flows
 from . import test_commission
 from . import test_commission_settlement
 from . import test_commission_concurrency
