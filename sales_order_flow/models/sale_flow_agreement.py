@@ -1,3 +1,4 @@
+import math
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -727,10 +728,16 @@ class SaleFlowAgreement(models.Model):
             raise UserError(
                 self.env._("Agreement %(name)s is not active.", name=self.name)
             )
+        for _line, qty in lines_values:
+            if (
+                not math.isfinite(qty)
+                or float_compare(qty, 0.0, precision_digits=6) <= 0
+            ):
+                raise UserError(
+                    self.env._("Call-off quantities must be positive numbers.")
+                )
         consumption = self.line_ids._flow_get_consumption()
         for line, qty in lines_values:
-            if float_compare(qty, 0.0, precision_digits=6) <= 0:
-                raise UserError(self.env._("Call-off quantities must be positive."))
             line._flow_check_calloff_size(qty)
             if line.max_enforced:
                 remaining = consumption.get(line.id, {}).get(
@@ -755,14 +762,19 @@ class SaleFlowAgreement(models.Model):
     def _flow_create_calloff(
         self, lines_values, date=None, confirm=False, partner=None
     ):
-        """Create (and optionally confirm) the order of a call-off."""
+        """Create (and optionally confirm) the order of a call-off. A refused
+        call-off (limits, or a confirmation refused for a missing PO, an
+        approval...) raises and leaves no order behind."""
         self.ensure_one()
         self._flow_check_calloff(lines_values)
-        order = self.env["sale.order"].create(
-            self._flow_prepare_order_values(lines_values, date=date, partner=partner)
-        )
-        if confirm:
-            order.action_confirm()
+        with self.env.cr.savepoint():
+            order = self.env["sale.order"].create(
+                self._flow_prepare_order_values(
+                    lines_values, date=date, partner=partner
+                )
+            )
+            if confirm:
+                order.action_confirm()
         return order
 
     # ------------------------------------------------------------------
