@@ -419,9 +419,12 @@ class TestAgreement(SaleFlowCommon):
     # Call-offs
     # ------------------------------------------------------------------
     def test_calloff_wizard(self):
-        action = self.agreement.action_open_calloff()
+        # the salesperson of the agreement calls off
+        action = self.agreement.with_user(self.salesman).action_open_calloff()
         form = Form(
-            self.env["sale.flow.agreement.calloff"].with_context(**action["context"])
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
         )
         form.date = fields.Date.today() + timedelta(days=7)
         with form.line_ids.edit(0) as line:
@@ -451,21 +454,36 @@ class TestAgreement(SaleFlowCommon):
             ],
         )
         # confirmed call-off
-        wizard = self.env["sale.flow.agreement.calloff"].create(
-            {"agreement_id": self.agreement.id, "confirm": True}
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create({"agreement_id": self.agreement.id, "confirm": True})
         )
         wizard.line_ids.filtered(
             lambda line: line.agreement_line_id == self.value_line
         ).quantity = 2
         order = self.env["sale.order"].browse(wizard.action_create()["res_id"])
         self.assertEqual(order.state, "sale")
-        # beyond an enforced maximum
-        wizard = self.env["sale.flow.agreement.calloff"].create(
-            {"agreement_id": self.agreement.id}
+        # beyond an enforced maximum, or not a positive number: refused,
+        # nothing created
+        count = self.env["sale.order"].search_count(
+            [("flow_agreement_id", "=", self.agreement.id)]
         )
-        wizard.line_ids[0].quantity = 61
-        with self.assertRaises(UserError):
-            wizard.action_create()
+        for qty in (61, -5):
+            wizard = (
+                self.env["sale.flow.agreement.calloff"]
+                .with_user(self.salesman)
+                .create({"agreement_id": self.agreement.id})
+            )
+            wizard.line_ids[0].quantity = qty
+            with self.assertRaises(UserError):
+                wizard.action_create()
+        self.assertEqual(
+            self.env["sale.order"].search_count(
+                [("flow_agreement_id", "=", self.agreement.id)]
+            ),
+            count,
+        )
 
     def test_schedule_cron(self):
         self.qty_line.schedule_ids = [
@@ -519,9 +537,14 @@ class TestAgreement(SaleFlowCommon):
         self.assertEqual(self.agreement.activity_ids.user_id, self.salesman)
 
     def test_amend_keeps_history(self):
-        self._create_order(qty=10).action_confirm()
-        action = self.agreement.action_amend()
-        new = self.env["sale.flow.agreement"].browse(action["res_id"])
+        self._create_order(qty=10).with_user(self.salesman).action_confirm()
+        # the sales manager amends and activates
+        action = self.agreement.with_user(self.manager).action_amend()
+        new = (
+            self.env["sale.flow.agreement"]
+            .with_user(self.manager)
+            .browse(action["res_id"])
+        )
         self.assertRecordValues(
             new,
             [
@@ -567,3 +590,199 @@ class TestAgreement(SaleFlowCommon):
             self.assertIn(self.agreement.name, html)
             self.assertIn("Remaining", html)
         self.assertIn(order.name, html)
+
+    # ------------------------------------------------------------------
+    # Issue 9: amendments, currencies and units, several salespeople
+    # ------------------------------------------------------------------
+    def _other_currency(self):
+        """A currency other than the company's, at 2 per company unit."""
+        currency = self.env.ref("base.EUR")
+        if currency == self.currency:
+            currency = self.env.ref("base.CHF")
+        currency.active = True
+        self.env["res.currency.rate"].search(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", [self.company.id, False]),
+            ]
+        ).unlink()
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": currency.id,
+                "company_id": self.company.id,
+                "name": fields.Date.today() - timedelta(days=30),
+                "rate": 2.0,
+            }
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Other Currency", "currency_id": currency.id}
+        )
+        return currency, pricelist
+
+    def test_amend_never_reprices_confirmed_orders(self):
+        # the manager agrees 700 with 5 + 2 %
+        self.qty_line.with_user(self.manager).write(
+            {"price_unit": 700.0, "discount_1": 5.0, "discount_2": 2.0}
+        )
+        confirmed = self._create_order(qty=10).with_user(self.salesman)
+        confirmed.action_confirm()
+        quotation = self._create_order(qty=5).with_user(self.salesman)
+        line = confirmed.order_line
+        self.assertRecordValues(
+            line,
+            [{"price_unit": 700.0, "flow_discount_1": 5.0, "flow_discount_2": 2.0}],
+        )
+        subtotal = line.price_subtotal
+        # the manager amends the agreement to 650 and activates the new version
+        action = self.agreement.with_user(self.manager).action_amend()
+        new = (
+            self.env["sale.flow.agreement"]
+            .with_user(self.manager)
+            .browse(action["res_id"])
+        )
+        new_qty_line = new.line_ids.filtered(lambda a: a.product_id == self.product)
+        new_qty_line.write({"price_unit": 650.0, "discount_2": 3.0})
+        new.action_activate()
+        self.assertEqual(self.agreement.state, "closed")
+        self.assertRecordValues(
+            line,
+            [
+                {
+                    "flow_agreement_line_id": new_qty_line.id,
+                    "price_unit": 700.0,
+                    "flow_discount_1": 5.0,
+                    "flow_discount_2": 2.0,
+                    "price_subtotal": subtotal,
+                }
+            ],
+        )
+        # its consumption counts under the new version
+        self.assertRecordValues(new_qty_line, [{"consumed": 10.0, "remaining": 90.0}])
+        # a quotation follows the new version
+        self.assertRecordValues(
+            quotation.order_line,
+            [
+                {
+                    "flow_agreement_line_id": new_qty_line.id,
+                    "price_unit": 650.0,
+                    "flow_discount_1": 5.0,
+                    "flow_discount_2": 3.0,
+                }
+            ],
+        )
+
+    def test_agreed_price_in_the_line_unit(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom": dozen.id,
+                                "product_uom_qty": 2,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        line = order.order_line
+        self.assertEqual(line.flow_agreement_line_id, self.qty_line)
+        self.assertRecordValues(
+            line,
+            [{"price_unit": 960.0, "flow_discount_1": 10.0, "flow_discount_2": 5.0}],
+        )
+        # the onchange path gives the same price
+        line.price_unit = 1.0
+        line._onchange_flow_agreement_line_id()
+        self.assertEqual(line.price_unit, 960.0)
+        self.assertEqual(
+            self.qty_line._flow_get_order_line_pricing(line)["price_unit"], 960.0
+        )
+        # 2 dozen use 24 units of the commitment
+        self.assertEqual(order._flow_agreement_requests()[self.qty_line], 24.0)
+        order.action_confirm()
+        self.assertRecordValues(self.qty_line, [{"consumed": 24.0, "remaining": 76.0}])
+
+    def test_agreed_price_and_value_consumption_in_other_currency(self):
+        currency, pricelist = self._other_currency()
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "pricelist_id": pricelist.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.product.id, "product_uom_qty": 1}
+                        ),
+                        Command.create(
+                            {"product_id": self.service.id, "product_uom_qty": 5}
+                        ),
+                    ],
+                }
+            )
+        )
+        self.assertEqual(order.currency_id, currency)
+        goods, service = order.order_line
+        self.assertEqual(goods.price_unit, 160.0)  # 80 at 2 per unit
+        self.assertEqual(service.price_unit, 80.0)  # 40 at 2 per unit
+        self.assertEqual(service.price_subtotal, 400.0)
+        # the value commitment counts in the agreement's currency
+        self.assertAlmostEqual(order._flow_agreement_requests()[self.value_line], 200.0)
+        order.action_confirm()
+        self.assertRecordValues(
+            self.value_line,
+            [{"ordered": 200.0, "consumed": 200.0, "remaining": 800.0}],
+        )
+        self.agreement.invalidate_recordset()
+        self.assertAlmostEqual(self.agreement.amount_ordered, 200.0 + 160.0 * 0.855 / 2)
+        # a call-off under a pricelist in that currency gets the converted price
+        self.agreement.pricelist_id = pricelist
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create({"agreement_id": self.agreement.id})
+        )
+        wizard.line_ids.filtered(
+            lambda line: line.agreement_line_id == self.qty_line
+        ).quantity = 2
+        calloff = self.env["sale.order"].browse(wizard.action_create()["res_id"])
+        self.assertEqual(calloff.currency_id, currency)
+        self.assertRecordValues(
+            calloff.order_line,
+            [{"price_unit": 160.0, "flow_discount_1": 10.0, "flow_discount_2": 5.0}],
+        )
+
+    def test_salesperson_confirms_orders_under_anothers_agreement(self):
+        other_customer = self.env["res.partner"].create({"name": "Sue's Customer"})
+        other_agreement = self._create_agreement(
+            partner_id=other_customer.id, user_id=self.salesman_2.id
+        )
+        other_agreement.action_activate()
+        own = self._create_order(qty=10)
+        other = self._create_order(partner=other_customer, qty=20)
+        self.assertEqual(
+            other.order_line.flow_agreement_line_id, other_agreement.line_ids[0]
+        )
+        orders = (own | other).with_user(self.salesman)
+        self.env.invalidate_all()  # what the salesperson reads, from the database
+        orders.action_confirm()
+        self.assertEqual(orders.mapped("state"), ["sale", "sale"])
+        self.assertEqual(other_agreement.line_ids[0].consumed, 20.0)
+        # the agreement itself stays hidden from the salesperson
+        with self.assertRaises(AccessError):
+            other_agreement.with_user(self.salesman).read(["name"])
+        # and its enforced maximum holds for orders confirmed together
+        too_much = self._create_order(partner=other_customer, qty=50) | (
+            self._create_order(partner=other_customer, qty=50)
+        )
+        self.env.invalidate_all()
+        with self.assertRaisesRegex(UserError, "together"):
+            too_much.with_user(self.salesman).action_confirm()
