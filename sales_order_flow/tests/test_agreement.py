@@ -786,3 +786,36 @@ class TestAgreement(SaleFlowCommon):
         self.env.invalidate_all()
         with self.assertRaisesRegex(UserError, "together"):
             too_much.with_user(self.salesman).action_confirm()
+
+    def test_calloff_as_an_integrator_would(self):
+        # what docs/API.md shows: one create with the lines, then action_create
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "agreement_id": self.agreement.id,
+                    "date": fields.Date.today() + timedelta(days=3),
+                    "line_ids": [
+                        Command.create(
+                            {"agreement_line_id": self.qty_line.id, "quantity": 5}
+                        )
+                    ],
+                }
+            )
+        )
+        action = wizard.action_create()
+        self.assertEqual(action["res_model"], "sale.order")
+        order = self.env["sale.order"].browse(action["res_id"])
+        self.assertRecordValues(
+            order.order_line,
+            [
+                {
+                    "product_id": self.product.id,
+                    "product_uom_qty": 5,
+                    "price_unit": 80.0,
+                    "flow_agreement_line_id": self.qty_line.id,
+                }
+            ],
+        )
+        self.assertEqual(order.user_id, self.salesman)

@@ -198,3 +198,32 @@ class TestAgreementPortal(HttpCase, SaleFlowCommon):
         response = self._calloff(self.agreement, 10)
         self.assertIn("calloff_order=", response.url)
         self.assertEqual(self._calloff_orders(self.agreement).state, "sale")
+
+    def test_calloff_price_in_the_pricelist_currency(self):
+        currency = self.env.ref("base.EUR")
+        if currency == self.currency:
+            currency = self.env.ref("base.CHF")
+        currency.active = True
+        self.env["res.currency.rate"].search(
+            [("currency_id", "=", currency.id)]
+        ).unlink()
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": currency.id,
+                "company_id": self.company.id,
+                "name": fields.Date.today() - timedelta(days=30),
+                "rate": 2.0,
+            }
+        )
+        self.agreement.pricelist_id = self.env["product.pricelist"].create(
+            {"name": "Portal Other Currency", "currency_id": currency.id}
+        )
+        self.authenticate("flow_agreement_portal", "flow_agreement_portal")
+        response = self._calloff(self.agreement, 20)
+        self.assertIn("calloff_order", response.url)
+        order = self._calloff_orders(self.agreement)
+        self.assertEqual(order.currency_id, currency)
+        self.assertEqual(order.order_line.price_unit, 90.0)  # 45 at 2 per unit
+        # 20 units of the commitment once confirmed, whatever the currency
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(self.line.consumed, 20.0)
