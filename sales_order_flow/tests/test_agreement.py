@@ -33,56 +33,66 @@ class TestAgreement(SaleFlowCommon):
             }
         )
         cls.payment_term = cls.env.ref("account.account_payment_term_30days")
+        # the sales manager creates and activates agreements
         cls.agreement = cls._create_agreement()
-        cls.agreement.action_activate()
+        cls.agreement.with_user(cls.manager).action_activate()
         cls.qty_line, cls.value_line, cls.categ_line = cls.agreement.line_ids
 
     @classmethod
     def _create_agreement(cls, **values):
-        return cls.env["sale.flow.agreement"].create(
-            {
-                "partner_id": cls.customer.id,
-                "user_id": cls.salesman.id,
-                "date_start": fields.Date.today() - timedelta(days=10),
-                "date_end": fields.Date.today() + timedelta(days=100),
-                "payment_term_id": cls.payment_term.id,
-                "terms": "<p>Delivery within 5 days.</p>",
-                "line_ids": [
-                    Command.create(
-                        {
-                            "commitment_type": "quantity",
-                            "product_id": cls.product.id,
-                            "qty_committed": 100.0,
-                            "price_unit": 80.0,
-                            "discount_1": 10.0,
-                            "discount_2": 5.0,
-                            "max_enforced": True,
-                            "max_qty_calloff": 60.0,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "commitment_type": "value",
-                            "product_id": cls.service.id,
-                            "amount_committed": 1000.0,
-                            "price_unit": 40.0,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "commitment_type": "category_value",
-                            "categ_id": cls.categ.id,
-                            "amount_committed": 500.0,
-                            "discount_1": 20.0,
-                        }
-                    ),
-                ],
-                **values,
-            }
+        """A draft agreement, created by the sales manager."""
+        Agreement = cls.env["sale.flow.agreement"]
+        return (
+            Agreement.with_user(cls.manager)
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "user_id": cls.salesman.id,
+                    "date_start": fields.Date.today() - timedelta(days=10),
+                    "date_end": fields.Date.today() + timedelta(days=100),
+                    "payment_term_id": cls.payment_term.id,
+                    "terms": "<p>Delivery within 5 days.</p>",
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "commitment_type": "quantity",
+                                "product_id": cls.product.id,
+                                "qty_committed": 100.0,
+                                "price_unit": 80.0,
+                                "discount_1": 10.0,
+                                "discount_2": 5.0,
+                                "max_enforced": True,
+                                "max_qty_calloff": 60.0,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "commitment_type": "value",
+                                "product_id": cls.service.id,
+                                "amount_committed": 1000.0,
+                                "price_unit": 40.0,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "commitment_type": "category_value",
+                                "categ_id": cls.categ.id,
+                                "amount_committed": 500.0,
+                                "discount_1": 20.0,
+                            }
+                        ),
+                    ],
+                    **values,
+                }
+            )
+            .with_env(cls.env)
         )
 
     def _deliver(self, order, qty):
-        picking = order.picking_ids.filtered(lambda p: p.state != "done")
+        # the warehouse delivers
+        picking = order.with_user(self.stock_user).picking_ids.filtered(
+            lambda p: p.state != "done"
+        )
         picking.move_ids.quantity = qty
         picking.move_ids.picked = True
         picking.with_context(
@@ -92,22 +102,27 @@ class TestAgreement(SaleFlowCommon):
 
     def _return(self, picking, qty):
         wizard = Form(
-            self.env["stock.return.picking"].with_context(
-                active_id=picking.id, active_model="stock.picking"
-            )
+            self.env["stock.return.picking"]
+            .with_user(self.stock_user)
+            .with_context(active_id=picking.id, active_model="stock.picking")
         ).save()
         wizard.product_return_moves.quantity = qty
         action = wizard.action_create_returns()
-        returned = self.env["stock.picking"].browse(action["res_id"])
+        returned = (
+            self.env["stock.picking"]
+            .with_user(self.stock_user)
+            .browse(action["res_id"])
+        )
         returned.move_ids.quantity = qty
         returned.move_ids.picked = True
         returned.button_validate()
         return returned
 
     def _invoice(self, order):
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
+        # the salesperson invoices the order, the accountant posts it
+        invoice = order.with_user(self.salesman)._create_invoices()
+        invoice.with_user(self.accountant).action_post()
+        return invoice.with_env(self.env)
 
     # ------------------------------------------------------------------
     # Agreement
@@ -160,7 +175,7 @@ class TestAgreement(SaleFlowCommon):
     def test_exclusive_overlap_refused(self):
         self.agreement.action_close()
         first = self._create_agreement(exclusive=True)
-        first.action_activate()
+        first.with_user(self.manager).action_activate()
         with self.assertRaisesRegex(ValidationError, "both exclusive"):
             self._create_agreement(exclusive=True)
         # a category line covering a product of another exclusive agreement
@@ -243,7 +258,7 @@ class TestAgreement(SaleFlowCommon):
         self.assertEqual(self.qty_line.remaining, 40.0)
 
     def test_order_form_applies_terms(self):
-        form = Form(self.env["sale.order"])
+        form = Form(self.env["sale.order"].with_user(self.salesman))
         form.partner_id = self.customer_contact
         form.flow_agreement_id = self.agreement
         self.assertEqual(form.payment_term_id, self.payment_term)
@@ -274,11 +289,11 @@ class TestAgreement(SaleFlowCommon):
 
     def test_enforced_maximum(self):
         order = self._create_order(qty=60)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertEqual(self.qty_line.remaining, 40.0)
         too_much = self._create_order(qty=50)
         with self.assertRaisesRegex(UserError, "only 40.0 remains"):
-            too_much.action_confirm()
+            too_much.with_user(self.salesman).action_confirm()
         self.assertEqual(too_much.state, "draft")
         # above the maximum per call-off
         self.qty_line.max_enforced = False
@@ -290,7 +305,7 @@ class TestAgreement(SaleFlowCommon):
         order = self._create_order(product=self.service, qty=30)  # 1200 > 1000
         warning = order.order_line._onchange_flow_agreement_remaining()
         self.assertIn("goes beyond", warning["warning"]["message"])
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
         self.assertIn(
             "Beyond the agreement", " ".join(order.message_ids.mapped("body"))
@@ -301,14 +316,14 @@ class TestAgreement(SaleFlowCommon):
         orders = self._create_order(qty=50) | self._create_order(qty=50)
         orders |= self._create_order(qty=10)
         with self.assertRaises(UserError):
-            orders.action_confirm()
+            orders.with_user(self.salesman).action_confirm()
 
     # ------------------------------------------------------------------
     # Consumption
     # ------------------------------------------------------------------
     def test_consumption_delivery_invoice_return_credit_note(self):
         order = self._create_order(qty=50)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         picking = self._deliver(order, 30)
         invoice = self._invoice(order)
         self.assertRecordValues(
@@ -334,7 +349,7 @@ class TestAgreement(SaleFlowCommon):
             [{"delivered": 20.0, "consumed": 40.0, "remaining": 60.0}],
         )
         # a credit note of the 30 invoiced gives back 30 (not 30 + 10)
-        refund = invoice._reverse_moves()
+        refund = invoice.with_user(self.accountant)._reverse_moves()
         refund.action_post()
         self.qty_line.invalidate_recordset()
         self.assertRecordValues(
@@ -347,9 +362,9 @@ class TestAgreement(SaleFlowCommon):
     def test_consumption_value_and_category(self):
         order = self._create_order(product=self.service, qty=5)
         order.order_line.qty_delivered = 2
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         order_2 = self._create_order(product=self.categ_product, qty=10)
-        order_2.action_confirm()
+        order_2.with_user(self.salesman).action_confirm()
         self.assertRecordValues(
             self.value_line | self.categ_line,
             [
@@ -396,7 +411,7 @@ class TestAgreement(SaleFlowCommon):
                 )
                 for line in agreement.line_ids
             ]
-            order.action_confirm()
+            order.with_user(self.salesman).action_confirm()
             return agreement
 
         def read(agreement):
@@ -528,10 +543,10 @@ class TestAgreement(SaleFlowCommon):
     def test_threshold_activity(self):
         self.agreement.expiry_notice_days = 0
         order = self._create_order(qty=50)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertFalse(self.agreement.activity_ids)
         order = self._create_order(qty=30)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertTrue(self.agreement.flow_threshold_notified)
         self.assertEqual(len(self.agreement.activity_ids), 1)
         self.assertEqual(self.agreement.activity_ids.user_id, self.salesman)
@@ -580,7 +595,7 @@ class TestAgreement(SaleFlowCommon):
 
     def test_reports_render(self):
         order = self._create_order(qty=5)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         Report = self.env["ir.actions.report"]
         for ref in (
             "sales_order_flow.action_report_sale_flow_agreement",
@@ -706,7 +721,7 @@ class TestAgreement(SaleFlowCommon):
         )
         # 2 dozen use 24 units of the commitment
         self.assertEqual(order._flow_agreement_requests()[self.qty_line], 24.0)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertRecordValues(self.qty_line, [{"consumed": 24.0, "remaining": 76.0}])
 
     def test_agreed_price_and_value_consumption_in_other_currency(self):
@@ -736,7 +751,7 @@ class TestAgreement(SaleFlowCommon):
         self.assertEqual(service.price_subtotal, 400.0)
         # the value commitment counts in the agreement's currency
         self.assertAlmostEqual(order._flow_agreement_requests()[self.value_line], 200.0)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertRecordValues(
             self.value_line,
             [{"ordered": 200.0, "consumed": 200.0, "remaining": 800.0}],
@@ -765,7 +780,7 @@ class TestAgreement(SaleFlowCommon):
         other_agreement = self._create_agreement(
             partner_id=other_customer.id, user_id=self.salesman_2.id
         )
-        other_agreement.action_activate()
+        other_agreement.with_user(self.manager).action_activate()
         own = self._create_order(qty=10)
         other = self._create_order(partner=other_customer, qty=20)
         self.assertEqual(
@@ -773,7 +788,7 @@ class TestAgreement(SaleFlowCommon):
         )
         orders = (own | other).with_user(self.salesman)
         self.env.invalidate_all()  # what the salesperson reads, from the database
-        orders.action_confirm()
+        orders.with_user(self.salesman).action_confirm()
         self.assertEqual(orders.mapped("state"), ["sale", "sale"])
         self.assertEqual(other_agreement.line_ids[0].consumed, 20.0)
         # the agreement itself stays hidden from the salesperson

@@ -34,28 +34,33 @@ class TestAgreementPortal(HttpCase, SaleFlowCommon):
 
     @classmethod
     def _agreement(cls, partner, terms):
-        agreement = cls.env["sale.flow.agreement"].create(
-            {
-                "partner_id": partner.id,
-                "user_id": cls.salesman.id,
-                "title": f"Supply of {partner.name}",
-                "date_end": fields.Date.today() + timedelta(days=60),
-                "terms": terms,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "product_id": cls.service.id,
-                            "qty_committed": 100.0,
-                            "price_unit": 45.0,
-                            "max_enforced": True,
-                            "max_qty_calloff": 60.0,
-                        }
-                    )
-                ],
-            }
+        # the sales manager creates and activates agreements
+        agreement = (
+            cls.env["sale.flow.agreement"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "user_id": cls.salesman.id,
+                    "title": f"Supply of {partner.name}",
+                    "date_end": fields.Date.today() + timedelta(days=60),
+                    "terms": terms,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": cls.service.id,
+                                "qty_committed": 100.0,
+                                "price_unit": 45.0,
+                                "max_enforced": True,
+                                "max_qty_calloff": 60.0,
+                            }
+                        )
+                    ],
+                }
+            )
         )
         agreement.action_activate()
-        return agreement
+        return agreement.with_env(cls.env)
 
     def _calloff(self, agreement, qty, token=None):
         data = {
