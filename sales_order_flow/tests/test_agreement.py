@@ -781,12 +781,17 @@ class TestAgreement(SaleFlowCommon):
             partner_id=other_customer.id, user_id=self.salesman_2.id
         )
         other_agreement.with_user(self.manager).action_activate()
-        own = self._create_order(qty=10)
-        other = self._create_order(partner=other_customer, qty=20)
+        # orders placed against the agreements, with tracking (as in production)
+        own = self._create_order(qty=10, flow_agreement_id=self.agreement.id)
+        other = self._create_order(
+            partner=other_customer, qty=20, flow_agreement_id=other_agreement.id
+        )
         self.assertEqual(
             other.order_line.flow_agreement_line_id, other_agreement.line_ids[0]
         )
-        orders = (own | other).with_user(self.salesman)
+        orders = (
+            (own | other).with_user(self.salesman).with_context(tracking_disable=False)
+        )
         self.env.invalidate_all()  # what the salesperson reads, from the database
         orders.with_user(self.salesman).action_confirm()
         self.assertEqual(orders.mapped("state"), ["sale", "sale"])
