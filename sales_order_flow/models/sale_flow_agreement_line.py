@@ -497,8 +497,9 @@ class SaleFlowAgreementLine(models.Model):
             """,
             ids=tuple(lines.ids),
         )
-        # read before the query: reading may run queries of its own
-        agreement_currencies = {line.id: line.currency_id for line in lines}
+        # Read before the query (reading may run queries of its own). sudo:
+        # the agreements' currencies, whoever reads the consumption.
+        agreement_currencies = {line.id: line.currency_id for line in lines.sudo()}
         self.env.cr.execute(query)
         raw = {}
         rates = {}
