@@ -412,12 +412,13 @@ class SaleFlowAgreementLine(models.Model):
 
         One SQL query for all the lines, whatever their number: confirmed
         order lines (ordered and delivered, converted to the product's unit),
-        posted invoices minus credit notes, and done returns. What a credit
-        note or a return gives back (the larger of both, per order line) is no
-        longer used. Amounts are untaxed, in the agreement's currency
-        (converted from the order's at the order date; invoices carry their
-        order's currency). Read with SQL, so it does not depend on who reads
-        it.
+        posted invoices minus credit notes, and done returns. What returns
+        give back, and what credit notes give back of the goods the customer
+        kept (credited, not invoiced again, up to what was to invoice), is no
+        longer used: a return and its credit note count once. Amounts are
+        untaxed, in the agreement's currency (converted from the order's at
+        the order date; invoices carry their order's currency). Read with
+        SQL, so it does not depend on who reads it.
         """
         lines = self.filtered("id")
         if not lines:
@@ -438,7 +439,8 @@ class SaleFlowAgreementLine(models.Model):
                        pu.factor AS product_factor,
                        l.product_uom_qty / lu.factor * pu.factor AS qty,
                        l.qty_delivered / lu.factor * pu.factor AS delivered,
-                       l.price_subtotal AS amount
+                       l.price_subtotal AS amount,
+                       COALESCE(pt.invoice_policy, 'order') AS policy
                   FROM sale_order_line l
                   JOIN sale_order o ON o.id = l.order_id
                   JOIN uom_uom lu ON lu.id = l.product_uom
@@ -481,8 +483,21 @@ class SaleFlowAgreementLine(models.Model):
                            AS unit,
                        COALESCE(i.qty, 0) AS inv_qty,
                        COALESCE(i.amount, 0) AS inv_amount,
-                       GREATEST(COALESCE(i.refunded, 0), COALESCE(r.qty, 0))
-                           AS given_back
+                       -- returned, plus what credit notes give back of the
+                       -- goods kept: credited and not invoiced again, up to
+                       -- what was to invoice (delivered, or ordered minus
+                       -- returned); a return and its credit note count once,
+                       -- a credit note whose quantity is invoiced again (the
+                       -- reversal's "new invoice") gives nothing back
+                       COALESCE(r.qty, 0) + LEAST(
+                           COALESCE(i.refunded, 0),
+                           GREATEST(
+                               0,
+                               CASE WHEN s.policy = 'delivery' THEN s.delivered
+                                    ELSE s.qty - COALESCE(r.qty, 0) END
+                               - COALESCE(i.qty, 0)
+                           )
+                       ) AS given_back
                   FROM sol s
                   LEFT JOIN inv i ON i.id = s.id
                   LEFT JOIN ret r ON r.id = s.id

@@ -359,6 +359,42 @@ class TestAgreement(SaleFlowCommon):
         self.agreement.invalidate_recordset()
         self.assertEqual(self.agreement.invoice_count, 2)
 
+    def _reversal(self, invoice):
+        return (
+            self.env["account.move.reversal"]
+            .with_user(self.accountant)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Wrong price"})
+        )
+
+    def test_consumption_credit_notes_given_back(self):
+        order = self._create_order(product=self.service, qty=5)
+        order.with_user(self.salesman).action_confirm()
+        invoice = self._invoice(order)
+        self.assertRecordValues(
+            self.value_line, [{"invoiced": 200.0, "consumed": 200.0}]
+        )
+        # "Reverse and create a new invoice": the credit note's quantity is
+        # invoiced again, nothing is given back
+        action = self._reversal(invoice).modify_moves()
+        new_invoice = self.env["account.move"].browse(action["res_id"])
+        self.assertEqual(new_invoice.move_type, "out_invoice")
+        new_invoice.with_user(self.accountant).action_post()
+        self.value_line.invalidate_recordset()
+        self.assertRecordValues(
+            self.value_line,
+            [{"invoiced": 200.0, "consumed": 200.0, "remaining": 800.0}],
+        )
+        # a plain credit note of the invoice gives the consumption back
+        self._reversal(new_invoice).refund_moves()
+        refund = new_invoice.reversal_move_ids
+        refund.with_user(self.accountant).action_post()
+        self.value_line.invalidate_recordset()
+        self.assertRecordValues(
+            self.value_line,
+            [{"invoiced": 0.0, "consumed": 0.0, "remaining": 1000.0}],
+        )
+
     def test_consumption_value_and_category(self):
         order = self._create_order(product=self.service, qty=5)
         order.order_line.qty_delivered = 2
