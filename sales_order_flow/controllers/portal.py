@@ -15,6 +15,8 @@ PO_DOCUMENT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg")
 PO_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 # Room for the other fields of the PO form in the request's size.
 PO_FORM_OVERHEAD_BYTES = 64 * 1024
+# Larger portal call-off quantities are typing mistakes (and overflow amounts).
+CALLOFF_MAX_QUANTITY = 1e9
 
 
 class CustomerPortal(sale_portal.CustomerPortal):
@@ -395,7 +397,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
                 qty = float(raw)
             except ValueError:
                 return []
-            if not math.isfinite(qty) or qty < 0:
+            if not math.isfinite(qty) or qty < 0 or qty > CALLOFF_MAX_QUANTITY:
                 return []
             if qty:
                 lines_values.append((line, qty))
