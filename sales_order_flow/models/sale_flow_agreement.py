@@ -1,3 +1,4 @@
+import math
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -7,6 +8,18 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, html_sanitize
 
 from ..utils import lock_rows_for_retry
+
+# What an order line was confirmed with, kept when its agreement is amended.
+ORDER_LINE_PRICE_FIELDS = (
+    "price_unit",
+    "technical_price_unit",
+    "discount",
+    "flow_discount_1",
+    "flow_discount_2",
+    "flow_discount_3",
+    "flow_discount_manual",
+)
+DISCOUNT_LEVELS = ("flow_discount_1", "flow_discount_2", "flow_discount_3")
 
 
 class SaleFlowAgreement(models.Model):
@@ -476,9 +489,16 @@ class SaleFlowAgreement(models.Model):
 
     def _flow_take_over_order_lines(self, previous):
         """Order lines of ``previous`` move to the matching lines of this
-        version, so what was used stays used after an amendment."""
+        version, so what was used stays used after an amendment.
+
+        Confirmed orders keep the prices and discounts they were confirmed
+        with (core recomputes the price of any uninvoiced line whose agreement
+        line changes: the price fields of those lines are protected); only
+        their consumption moves. Quotations follow the new version's price
+        and discounts, unless they were changed by hand."""
         self.ensure_one()
-        key = self.env["sale.flow.agreement.line"]._flow_change_key
+        Line = self.env["sale.flow.agreement.line"]
+        key = Line._flow_change_key
         new_lines = {key(line): line for line in self.line_ids}
         # sudo: order lines of every salesperson move with the agreement
         order_lines = (
@@ -486,10 +506,50 @@ class SaleFlowAgreement(models.Model):
             .sudo()
             .search([("flow_agreement_line_id", "in", previous.line_ids.ids)])
         )
-        for old_line, lines in order_lines.grouped("flow_agreement_line_id").items():
-            new_line = new_lines.get(key(old_line))
-            if new_line:
+        if not order_lines:
+            return
+        SaleLine = order_lines.browse()
+        kept_fields = [
+            SaleLine._fields[fname]
+            for fname in ORDER_LINE_PRICE_FIELDS
+            if fname in SaleLine._fields
+        ]
+        confirmed = order_lines.filtered(
+            lambda line: line.state not in ("draft", "sent")
+        )
+        with self.env.protecting(kept_fields, confirmed):
+            for old_line, lines in order_lines.grouped(
+                "flow_agreement_line_id"
+            ).items():
+                new_line = new_lines.get(key(old_line))
+                if not new_line:
+                    continue
+                old_pricing = old_line._flow_get_order_line_pricing()
                 lines.write({"flow_agreement_line_id": new_line.id})
+                for line in lines - confirmed:
+                    pricing = new_line._flow_get_order_line_pricing(line)
+                    pricing.pop("price_unit", None)
+                    updates = {
+                        fname: value
+                        for fname, value in pricing.items()
+                        if fname in DISCOUNT_LEVELS
+                        and not line._flow_differs(fname, old_pricing.get(fname, 0.0))
+                        and line._flow_differs(fname, value)
+                    }
+                    if updates:
+                        line.write(updates)
+        # The orders name the new version too, without their lines being
+        # recomputed.
+        orders = order_lines.order_id.filtered(
+            lambda o: o.flow_agreement_id == previous
+        )
+        moved = order_lines.filtered(
+            lambda line: line.flow_agreement_line_id in self.line_ids
+        )
+        with self.env.protecting(
+            [*kept_fields, SaleLine._fields["flow_agreement_line_id"]], moved
+        ):
+            orders.write({"flow_agreement_id": self.id})
 
     def _flow_take_over_commission_rules(self, previous):
         """Commission rules naming ``previous`` name this version: what is
@@ -727,10 +787,16 @@ class SaleFlowAgreement(models.Model):
             raise UserError(
                 self.env._("Agreement %(name)s is not active.", name=self.name)
             )
+        for _line, qty in lines_values:
+            if (
+                not math.isfinite(qty)
+                or float_compare(qty, 0.0, precision_digits=6) <= 0
+            ):
+                raise UserError(
+                    self.env._("Call-off quantities must be positive numbers.")
+                )
         consumption = self.line_ids._flow_get_consumption()
         for line, qty in lines_values:
-            if float_compare(qty, 0.0, precision_digits=6) <= 0:
-                raise UserError(self.env._("Call-off quantities must be positive."))
             line._flow_check_calloff_size(qty)
             if line.max_enforced:
                 remaining = consumption.get(line.id, {}).get(
@@ -755,14 +821,19 @@ class SaleFlowAgreement(models.Model):
     def _flow_create_calloff(
         self, lines_values, date=None, confirm=False, partner=None
     ):
-        """Create (and optionally confirm) the order of a call-off."""
+        """Create (and optionally confirm) the order of a call-off. A refused
+        call-off (limits, or a confirmation refused for a missing PO, an
+        approval...) raises and leaves no order behind."""
         self.ensure_one()
         self._flow_check_calloff(lines_values)
-        order = self.env["sale.order"].create(
-            self._flow_prepare_order_values(lines_values, date=date, partner=partner)
-        )
-        if confirm:
-            order.action_confirm()
+        with self.env.cr.savepoint():
+            order = self.env["sale.order"].create(
+                self._flow_prepare_order_values(
+                    lines_values, date=date, partner=partner
+                )
+            )
+            if confirm:
+                order.action_confirm()
         return order
 
     # ------------------------------------------------------------------

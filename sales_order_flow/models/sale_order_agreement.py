@@ -56,7 +56,8 @@ class SaleOrder(models.Model):
 
     def _flow_agreement_requests(self, lines=None):
         """What the order lines ask of each agreement line, in its unit
-        (product unit for quantity lines, untaxed amount for value lines):
+        (product unit for quantity lines, untaxed amount in the agreement's
+        currency at the order date for value lines):
         ``{agreement line: amount}``."""
         requests = {}
         for line in lines if lines is not None else self.order_line:
@@ -68,6 +69,14 @@ class SaleOrder(models.Model):
             if agreement_line.commitment_type == "quantity":
                 requests[agreement_line] += line.product_uom._compute_quantity(
                     line.product_uom_qty, line.product_id.uom_id
+                )
+            elif line.currency_id and line.currency_id != agreement_line.currency_id:
+                requests[agreement_line] += line.currency_id._convert(
+                    line.price_subtotal,
+                    agreement_line.currency_id,
+                    line.company_id or self.env.company,
+                    line.order_id.date_order or fields.Date.context_today(self),
+                    round=False,
                 )
             else:
                 requests[agreement_line] += line.price_subtotal
@@ -139,8 +148,12 @@ class SaleOrder(models.Model):
         }
         if not enforced or len(self) == 1:
             return  # a single order is checked by its confirmation blockers
+        # sudo: what remains of the agreements' limits is read whoever sells,
+        # even under another salesperson's agreement (record rules keep the
+        # agreements themselves hidden); the lines are already sudo.
         consumption = (
             self.env["sale.flow.agreement.line"]
+            .sudo()
             .concat(*enforced)
             ._flow_get_consumption()
         )

@@ -83,22 +83,47 @@ class SaleOrderLine(models.Model):
         # sudo: the agreed price applies whoever sells to the customer
         agreement_line = self.flow_agreement_line_id.sudo()
         if agreement_line and agreement_line._flow_has_agreed_price():
-            return agreement_line.currency_id._convert(
-                agreement_line.price_unit,
-                self.currency_id or self.order_id.currency_id,
+            return self._flow_get_agreed_price()
+        return super()._get_display_price()
+
+    def _flow_get_agreed_price(self):
+        """The agreed price of the line's agreement line (per unit of the
+        product, in the agreement's currency) per unit of the line, in the
+        order's currency at the order date: a line in dozens gets 12 times
+        the unit price."""
+        self.ensure_one()
+        # sudo: the agreed price applies whoever sells to the customer
+        agreement_line = self.flow_agreement_line_id.sudo()
+        price = agreement_line.price_unit
+        product_uom = self.product_id.uom_id
+        if self.product_uom and product_uom and self.product_uom != product_uom:
+            price = product_uom._compute_price(price, self.product_uom)
+        currency = self.currency_id or self.order_id.currency_id
+        if currency and currency != agreement_line.currency_id:
+            price = agreement_line.currency_id._convert(
+                price,
+                currency,
                 self.company_id or self.env.company,
                 self.order_id.date_order or fields.Date.context_today(self),
+                round=False,
             )
-        return super()._get_display_price()
+        return price
 
     @api.onchange("product_id", "flow_agreement_line_id")
     def _onchange_flow_agreement_line_id(self):
         for line in self:
-            if line.flow_agreement_line_id:
-                # sudo: the agreed pricing applies whoever sells to the customer
-                line.update(
-                    line.flow_agreement_line_id.sudo()._flow_get_order_line_pricing()
-                )
+            if not line.flow_agreement_line_id:
+                continue
+            # sudo: the agreed pricing applies whoever sells to the customer
+            pricing = line.flow_agreement_line_id.sudo()._flow_get_order_line_pricing(
+                line
+            )
+            has_price = pricing.pop("price_unit", None) is not None
+            line.update(pricing)
+            if has_price:
+                # the agreed price through the line's own price computation
+                # (_get_display_price: currency, unit, taxes included)
+                line.with_context(force_price_recomputation=True)._compute_price_unit()
 
     @api.onchange("product_uom_qty", "flow_agreement_line_id", "price_unit")
     def _onchange_flow_agreement_remaining(self):
@@ -137,7 +162,9 @@ class SaleOrderLine(models.Model):
             if not line.flow_agreement_line_id:
                 continue
             # sudo: the agreed pricing applies whoever sells to the customer
-            pricing = line.flow_agreement_line_id.sudo()._flow_get_order_line_pricing()
+            pricing = line.flow_agreement_line_id.sudo()._flow_get_order_line_pricing(
+                line
+            )
             pricing.pop("price_unit", None)
             pricing = {
                 fname: value

@@ -1,3 +1,5 @@
+import math
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
@@ -57,6 +59,11 @@ class SaleFlowAgreementCalloff(models.TransientModel):
 
     def action_create(self):
         self.ensure_one()
+        for line in self.line_ids:
+            if not math.isfinite(line.quantity) or line.quantity < 0:
+                raise UserError(
+                    self.env._("Call-off quantities must be positive numbers.")
+                )
         values = [
             (line.agreement_line_id, line.quantity)
             for line in self.line_ids
