@@ -2,8 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-
-from ..models.sale_flow_commission_plan import PERIOD_MONTHS, period_start
+from odoo.tools import date_utils
 
 
 class SaleFlowCommissionSettle(models.TransientModel):
@@ -60,12 +59,11 @@ class SaleFlowCommissionSettle(models.TransientModel):
     def _compute_dates(self):
         for wizard in self:
             if wizard.period_type and wizard.period_date:
-                start = period_start(wizard.period_date, wizard.period_type)
-                wizard.date_from = start
-                wizard.date_to = (
-                    start
-                    + relativedelta(months=PERIOD_MONTHS[wizard.period_type])
-                    - relativedelta(days=1)
+                wizard.date_from = date_utils.start_of(
+                    wizard.period_date, wizard.period_type
+                )
+                wizard.date_to = date_utils.end_of(
+                    wizard.period_date, wizard.period_type
                 )
             else:
                 wizard.date_from = wizard.date_to = False
