@@ -75,12 +75,8 @@ registry.category("web_tour.tours").add("sale_flow_portal_po", {
             run: "click",
         },
         {
-            // the signature dialog closes once the order is confirmed (the page
-            // behind it may already say "Thank you" about the saved PO)
-            content: "the signature dialog is gone",
-            trigger: "body:not(:has(.modal))",
-        },
-        {
+            // the page reloads once signed (the page before may already say
+            // "Thank you" about the saved PO)
             content: "the order is confirmed",
             trigger: "#quote_content:contains('Your order has been confirmed')",
         },
