@@ -146,6 +146,7 @@ class SaleFlowCommissionSettlement(models.Model):
                 )
             )
         self._flow_release()
+        return True
 
     # ------------------------------------------------------------------
     # Business methods

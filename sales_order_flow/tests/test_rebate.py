@@ -353,7 +353,9 @@ class TestRebate(RebateCommon):
     # ------------------------------------------------------------------
 
     def _settle(self, program, day=date(2024, 3, 31), when=date(2024, 4, 5)):
-        return program._settle(day, when)
+        # accountants settle rebates
+        settlement, message = program.with_user(self.accountant)._settle(day, when)
+        return settlement.with_env(self.env), message
 
     def test_settlement_creates_credit_notes(self):
         program = self._create_program([(1000, 2), (5000, 3), (10000, 5)])
@@ -500,18 +502,43 @@ class TestRebate(RebateCommon):
             lambda move: move.partner_id == self.buyer
         )
         self.assertEqual(sorted(notes.mapped("amount_total")), [150.0, 350.0])
-        # a refund after settlement: less earned than paid, nothing is created
+        # a refund after settlement: less earned than paid (2 % of 4,000 = 80
+        # against 500 paid): recorded without credit note, 420 to deduct
         self._invoice(self.buyer, 6000.0, refund=True, day="2024-03-20")
         third, message = self._settle(program)
-        self.assertFalse(third)
-        self.assertIn("Nothing to settle", message)
+        self.assertRecordValues(
+            third.line_ids,
+            [
+                {
+                    "partner_id": self.buyer.id,
+                    "rebate": 80.0,
+                    "paid_before": 500.0,
+                    "amount_settled": -420.0,
+                    "amount_due": 0.0,
+                    "move_id": False,
+                    "sequence": 3,
+                }
+            ],
+        )
+        self.assertIn("420.00 is deducted from their next rebates", message)
         # a cancelled credit note paid nothing: the next run pays it again
+        # (less the 420 overpaid: 150 + 350 paid in all for a 500 rebate)
         notes.filtered(lambda move: move.amount_total == 350.0).button_draft()
         self._invoice(self.buyer, 6000.0, day="2024-03-20")
         notes.filtered(lambda move: move.amount_total == 350.0).button_cancel()
         fourth, _message = self._settle(program)
-        self.assertEqual(fourth.line_ids.amount_due, 350.0)
-        self.assertEqual(fourth.line_ids.sequence, 3)
+        self.assertRecordValues(
+            fourth.line_ids,
+            [
+                {
+                    "rebate": 500.0,
+                    "amount_settled": 770.0,
+                    "carried_in": -420.0,
+                    "amount_due": 350.0,
+                    "sequence": 4,
+                }
+            ],
+        )
 
     def test_settle_wizard(self):
         program = self._create_program([(1000, 2)])
@@ -544,9 +571,15 @@ class TestRebate(RebateCommon):
         program = self._create_program([(1000, 2)], state="draft")
         with self.assertRaises(UserError):
             self._settle(program)
-        program.write({"state": "active", "product_id": False})
-        with self.assertRaises(UserError):
-            self._settle(program)
+        # a program without product or account cannot be active (issue 9);
+        # assertRaises rolls back what was written
+        with self.assertRaises(ValidationError) as error:
+            program.write({"state": "active", "product_id": False})
+        self.assertIn("credit notes need one", str(error.exception))
+        program.product_id = False
+        with self.assertRaisesRegex(UserError, "credit notes need one"):
+            program.with_user(self.manager).action_activate()
+        self.assertEqual(program.state, "draft")
 
     @freeze_time("2024-05-01")
     def test_cron_settles_closed_period(self):

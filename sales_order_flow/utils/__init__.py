@@ -1,1 +1,2 @@
-from .locking import lock_rows_for_retry
+from .cron import cron_commit, run_isolated, schedule_failure_activity
+from .locking import lock_keys_for_retry, lock_rows_for_retry
