@@ -81,8 +81,20 @@ class TestRebateCronIsolation(RebateCommon):
         with self.assertLogs(CRON_LOGGER, "WARNING"):
             self.Program._cron_settle_rebates()
         self.assertEqual(len(_failure_activities(broken)), 1)
-        broken.product_id = self.rebate_product
-        self.Program._cron_settle_rebates()
+        # fixed by its manager, it catches up; the progress is reported
+        broken.with_user(self.manager).product_id = self.rebate_product
+        progress = self.env["ir.cron.progress"].create(
+            {
+                "cron_id": self.env.ref(
+                    "sales_order_flow.ir_cron_sale_flow_rebate_settlement"
+                ).id
+            }
+        )
+        self.Program.with_context(
+            ir_cron_progress_id=progress.id
+        )._cron_settle_rebates()
+        # one unit per program and period (the good ones re-check Q1)
+        self.assertRecordValues(progress, [{"done": 3, "remaining": 0}])
         self.assertEqual(broken.settlement_ids.amount_total, 40.0)
         self.assertEqual(len(good.settlement_ids), 1)
 
@@ -260,7 +272,7 @@ class TestAgreementCronIsolation(SaleFlowCommon):
         def refuse_broken(model, agreements):
             # e.g. a customization refusing one agreement
             if broken in agreements:
-                raise UserError("Agreement refused by a customization.")
+                raise UserError("Agreement refused by a customization.")  # pylint: disable=translation-required
             return original(model, agreements)
 
         with (
@@ -290,7 +302,7 @@ class TestValidityCronIsolation(SaleFlowCommon):
 
         def refuse_broken(model, batch):
             if broken in batch:
-                raise UserError("Quotation refused by a customization.")
+                raise UserError("Quotation refused by a customization.")  # pylint: disable=translation-required
             return original(model, batch)
 
         with (

@@ -663,10 +663,11 @@ class TestRebate(RebateCommon):
         program = self._create_program([(1000, 2)])
         self._invoice(self.buyer, 2000.0)
         with freeze_time("2024-04-03"):
+            # accountants settle
             wizard_form = Form(
-                self.env["sale.flow.rebate.program.settle"].with_context(
-                    default_program_id=program.id
-                )
+                self.env["sale.flow.rebate.program.settle"]
+                .with_user(self.accountant)
+                .with_context(default_program_id=program.id)
             )
             # the period that just ended is proposed
             self.assertEqual(wizard_form.period_start, date(2024, 1, 1))
@@ -679,6 +680,7 @@ class TestRebate(RebateCommon):
         with freeze_time("2024-04-03"):
             wizard = (
                 self.env["sale.flow.rebate.program.settle"]
+                .with_user(self.accountant)
                 .with_context(default_program_id=program.id)
                 .create({})
             )
