@@ -13,6 +13,7 @@ from . import sale_order_approval
 from . import sale_order_revision
 from . import sale_order_line
 from . import sale_order_line_delivery
+from . import account_account
 from . import account_move
 from . import account_move_line
 from . import crm_team

@@ -10,6 +10,9 @@ from ..utils import run_isolated, schedule_failure_activity
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    # quotations expired (or cancelled) per savepoint and commit by the daily job
+    _flow_cron_batch_size = 200
+
     # ------------------------------------------------------------------
     # Fields: validity
     # ------------------------------------------------------------------
@@ -100,8 +103,6 @@ class SaleOrder(models.Model):
             batch_size=self._flow_cron_batch_size,
         )
         return True
-
-    _flow_cron_batch_size = 200
 
     @api.model
     def _flow_expire(self, orders):

@@ -114,8 +114,19 @@ class TestRebateCronIsolation(RebateCommon):
         self._invoice(self.buyer, 2000.0, day="2024-01-10")
         self._invoice(self.buyer, 1000.0, day="2024-02-10")
         self._invoice(self.buyer_2, 2000.0, day="2024-01-10")
-        # deprecated after the set-up
-        self.expense_account_2.deprecated = True
+        # deprecating it is refused now...
+        # (accounting administrators manage accounts: no test role for them;
+        # assertRaises rolls the write back)
+        with self.assertRaises(ValidationError) as error:
+            self.expense_account_2.deprecated = True
+        self.assertIn("used by the active rebate program", str(error.exception))
+        self.assertFalse(self.expense_account_2.deprecated)
+        # ...but old data has it: deprecated after the set-up
+        self.env.cr.execute(
+            "UPDATE account_account SET deprecated = TRUE WHERE id = %s",
+            [self.expense_account_2.id],
+        )
+        self.expense_account_2.invalidate_recordset(["deprecated"])
         # the January run was missed: January and February are accrued now
         with self.assertLogs(CRON_LOGGER, "WARNING") as logs:
             self.Program._cron_accrue_rebates(date(2024, 2, 29))
