@@ -973,13 +973,16 @@ class SaleFlowRebateProgram(models.Model):
             for program, month_end in batch:
                 if program.id in failed:
                     continue  # its next months wait for the one that failed
+                # stays marked if this raises (also a lock conflict, which
+                # reports nothing): its later months wait for the next run
+                failed.add(program.id)
                 program = program.with_company(program.company_id)
                 program._accrue(month_end)
                 program.accrued_until = month_end
+                failed.discard(program.id)
 
         def report(unit, reason):
             program, month_end = unit
-            failed.add(program.id)
             program._notify_cron_failure(
                 self.env._(
                     "Rebate accrual failed for %(date)s: %(reason)s",
@@ -1033,13 +1036,16 @@ class SaleFlowRebateProgram(models.Model):
             for program, period_end in batch:
                 if program.id in failed:
                     continue  # the periods after one that failed wait for it
+                # stays marked if this raises (also a lock conflict, which
+                # reports nothing): its later periods wait for the next run
+                failed.add(program.id)
                 program = program.with_company(program.company_id)
                 _settlement, message = program._settle(period_end, today, today=today)
                 _logger.info("Rebate program %s: %s", program.id, message)
+                failed.discard(program.id)
 
         def report(unit, reason):
             program, period_end = unit
-            failed.add(program.id)
             program._notify_cron_failure(
                 self.env._(
                     "Rebate settlement of %(period)s failed: %(reason)s",
