@@ -330,3 +330,19 @@ class TestValidityCronIsolation(SaleFlowCommon):
         activity = _failure_activities(broken)
         self.assertEqual(activity.user_id, self.salesman)
         self.assertIn("refused by a customization", str(activity.note))
+
+    def test_expiry_cron_queries_do_not_grow(self):
+        """The batches keep the job's queries constant in the number of
+        quotations (the savepoints cost a few queries per batch)."""
+        counts = []
+        for number in (5, 25):
+            with freeze_time("2026-11-01"):
+                orders = self.env["sale.order"]
+                for _index in range(number):
+                    orders |= self._create_order()
+                orders.validity_date = date(2026, 11, 20)
+            with freeze_time("2026-12-05"), self._count_queries() as counter:
+                self.env["sale.order"]._cron_flow_expire_quotations()
+            self.assertEqual(set(orders.mapped("flow_expired")), {True})
+            counts.append(counter["count"])
+        self.assertLessEqual(counts[1], counts[0] + 2, counts)
