@@ -17,8 +17,15 @@ _logger = logging.getLogger(__name__)
 
 
 def cron_commit(env):
-    """Commit the work done so far, except in tests."""
-    if not odoo.modules.module.current_test:
+    """Commit the work done so far when run by the scheduler (``ir.cron``
+    gives its jobs a progress record), never in tests, nor when the method is
+    called from elsewhere (e.g. demo data loading: a commit there would end the
+    module installation's transaction)."""
+    if (
+        env.context.get("ir_cron_progress_id")
+        and not odoo.modules.module.current_test
+        and not env.registry.in_test_mode()
+    ):
         env.cr.commit()  # pylint: disable=invalid-commit
 
 
