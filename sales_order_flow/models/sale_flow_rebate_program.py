@@ -244,7 +244,7 @@ class SaleFlowRebateProgram(models.Model):
         notes' (False); both by default."""
         self.ensure_one()
         accounts = self.env["account.account"]
-        if accrual is not False:
+        if accrual is not False and self.accrual:
             accounts |= self.accrual_expense_account_id | (
                 self.accrual_liability_account_id
             )

@@ -44,9 +44,11 @@ def run_isolated(env, units, process, on_failure, *, label, batch_size=1):
 
     A batch that fails is rolled back and, when it holds several units, run
     again one unit at a time, so that only the bad unit is left out; then
-    ``on_failure(unit, error)`` reports it (in its own savepoint). Lock and
-    serialization errors only postpone the unit to the next run. Returns the
-    units that failed.
+    ``on_failure(unit, reason)`` reports it (in its own savepoint; ``reason``
+    is a text for the user). Lock and serialization errors only postpone the
+    unit (its batch) to the next run, logged at INFO, without a report.
+    Progress is reported to ``ir.cron`` and the work committed after each
+    batch (see :func:`cron_commit`). Returns the units that failed.
     """
     total = len(units)
     failed = []
@@ -106,6 +108,7 @@ def schedule_failure_activity(record, user, summary, note):
     """A to-do on ``record`` for ``user`` (or the record's creator), once: a
     failure repeated by the next runs does not pile up activities."""
     user = user if user and user.active and not user.share else record.create_uid
+    # sudo: the activities of any user count, whoever runs the job
     existing = (
         record.env["mail.activity"]
         .sudo()
