@@ -1,3 +1,4 @@
+from . import sale_flow_lock
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -12,6 +13,7 @@ from . import sale_order_approval
 from . import sale_order_revision
 from . import sale_order_line
 from . import sale_order_line_delivery
+from . import account_account
 from . import account_move
 from . import account_move_line
 from . import crm_team

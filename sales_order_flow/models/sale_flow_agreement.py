@@ -7,7 +7,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, html_sanitize
 
-from ..utils import lock_rows_for_retry
+from ..utils import lock_keys_for_retry, run_isolated, schedule_failure_activity
 
 # What an order line was confirmed with, kept when its agreement is amended.
 ORDER_LINE_PRICE_FIELDS = (
@@ -644,8 +644,10 @@ class SaleFlowAgreement(models.Model):
         partner_ids = tuple(agreements.commercial_partner_id.ids)
         self.env.flush_all()
         # A transaction that started before this one commits cannot see this
-        # agreement, but fails on the customer's row and is retried, then sees it.
-        lock_rows_for_retry(self.env.cr, "res_partner", partner_ids)
+        # agreement, but fails on the customer's lock and is retried, then sees
+        # it. The addon's own lock row, not the customer's: other writes on the
+        # customer (its phone, its orders) are not blocked.
+        lock_keys_for_retry(self.env.cr, "exclusive_agreements", partner_ids)
         others = (
             self.search(
                 [
@@ -839,22 +841,26 @@ class SaleFlowAgreement(models.Model):
     # ------------------------------------------------------------------
     # Crons
     # ------------------------------------------------------------------
+    _flow_cron_batch_size = 100
+
     @api.model
     def _cron_flow_expire_agreements(self):
         """Expire agreements past their end date; warn salespeople before
-        the end and when consumption reaches the agreement's threshold."""
+        the end and when consumption reaches the agreement's threshold.
+
+        By batches, each in its own savepoint: a batch that fails is run again
+        agreement by agreement, and an agreement that fails gets an activity
+        while the others go on."""
         today = fields.Date.context_today(self)
         expired = self.search([("state", "=", "active"), ("date_end", "<", today)])
-        if expired:
-            expired.write({"state": "expired"})
-            expired._message_log_batch(
-                bodies={
-                    agreement.id: self.env._(
-                        "Expired on %(date)s.", date=agreement.date_end
-                    )
-                    for agreement in expired
-                }
-            )
+        run_isolated(
+            self.env,
+            expired,
+            self._flow_expire,
+            self._flow_cron_reporter(self.env._("Expiring the agreement failed")),
+            label="Agreement expiry",
+            batch_size=self._flow_cron_batch_size,
+        )
         active = self.search([("state", "=", "active")])
         ending = active.filtered(
             lambda a: (
@@ -862,7 +868,44 @@ class SaleFlowAgreement(models.Model):
                 and a.date_end - timedelta(days=a.expiry_notice_days) <= today
             )
         )
-        for agreement in ending:
+        run_isolated(
+            self.env,
+            ending,
+            self._flow_notify_ending,
+            self._flow_cron_reporter(
+                self.env._("The end-of-agreement reminder failed")
+            ),
+            label="Agreement end reminders",
+            batch_size=self._flow_cron_batch_size,
+        )
+        run_isolated(
+            self.env,
+            active,
+            lambda agreements: agreements._flow_check_threshold(),
+            self._flow_cron_reporter(
+                self.env._("Checking the agreement's consumption failed")
+            ),
+            label="Agreement thresholds",
+            batch_size=self._flow_cron_batch_size,
+        )
+        return True
+
+    @api.model
+    def _flow_expire(self, agreements):
+        agreements.write({"state": "expired"})
+        agreements._message_log_batch(
+            bodies={
+                agreement.id: self.env._(
+                    "Expired on %(date)s.", date=agreement.date_end
+                )
+                for agreement in agreements
+            }
+        )
+
+    @api.model
+    def _flow_notify_ending(self, agreements):
+        today = fields.Date.context_today(self)
+        for agreement in agreements:
             agreement.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=min(agreement.date_end, today + timedelta(days=1)),
@@ -874,9 +917,28 @@ class SaleFlowAgreement(models.Model):
                 ),
                 user_id=agreement.user_id.id or self.env.uid,
             )
-        ending.write({"flow_expiry_notified": True})
-        active._flow_check_threshold()
-        return True
+        agreements.write({"flow_expiry_notified": True})
+
+    @api.model
+    def _flow_cron_reporter(self, what):
+        """``on_failure`` of the agreement crons: an activity for the
+        agreement's salesperson with ``what`` failed and why."""
+
+        def report(agreement, reason):
+            agreement._flow_notify_cron_failure(
+                self.env._("%(what)s: %(reason)s", what=what, reason=reason)
+            )
+
+        return report
+
+    def _flow_notify_cron_failure(self, note, summary=None):
+        self.ensure_one()
+        schedule_failure_activity(
+            self,
+            self.user_id,
+            summary or self.env._("Scheduled action failed"),
+            note,
+        )
 
     def _flow_check_threshold(self):
         """Activity to the salesperson once the agreement or one of its lines
@@ -912,7 +974,11 @@ class SaleFlowAgreement(models.Model):
 
     @api.model
     def _cron_flow_schedule_calloffs(self):
-        """Draft call-offs for the delivery schedule lines that are due."""
+        """Draft call-offs for the delivery schedule lines that are due: one
+        per agreement and date, each in its own savepoint. A call-off that
+        fails, or a scheduled product that cannot be sold any more (archived,
+        no longer sold, the line now a category commitment), is left out with
+        an activity for the agreement's salesperson; the others are created."""
         today = fields.Date.context_today(self)
         due = self.env["sale.flow.agreement.schedule"].search(
             [
@@ -929,20 +995,73 @@ class SaleFlowAgreement(models.Model):
                 self.env["sale.flow.agreement.schedule"],
             )
             by_key[schedule.line_id.agreement_id, schedule.date] |= schedule
-        for (agreement, date), schedules in by_key.items():
-            order = self.env["sale.order"].create(
-                agreement._flow_prepare_order_values(
-                    [(s.line_id, s.quantity) for s in schedules], date=date
+
+        def create_calloffs(batch):
+            for agreement, date, schedules in batch:
+                agreement._flow_create_scheduled_calloff(schedules, date)
+
+        def report(unit, reason):
+            agreement, date, _schedules = unit
+            agreement._flow_notify_cron_failure(
+                self.env._(
+                    "The scheduled call-off of %(date)s was not created: %(reason)s",
+                    date=date,
+                    reason=reason,
                 )
             )
-            schedules.write({"order_id": order.id})
-            order.message_post(
-                body=self.env._(
-                    "Draft call-off from the delivery schedule of %(name)s.",
-                    name=agreement.name,
-                )
-            )
+
+        run_isolated(
+            self.env,
+            [
+                (agreement, date, schedules)
+                for (agreement, date), schedules in by_key.items()
+            ],
+            create_calloffs,
+            report,
+            label="Scheduled call-offs",
+        )
         return True
+
+    def _flow_create_scheduled_calloff(self, schedules, date):
+        """The draft call-off of ``schedules`` (due on ``date``), without the
+        products that cannot be sold any more (an activity says which)."""
+        self.ensure_one()
+        unsellable = schedules.filtered(
+            lambda s: (
+                not s.line_id.product_id
+                or not s.line_id.product_id.active
+                or not s.line_id.product_id.sale_ok
+            )
+        )
+        if unsellable:
+            self._flow_notify_cron_failure(
+                self.env._(
+                    "Scheduled deliveries of %(date)s not called off: %(lines)s "
+                    "cannot be sold any more (archived, not for sale, or the "
+                    "line is no longer for a product). Update the schedule.",
+                    date=date,
+                    lines=", ".join(
+                        unsellable.line_id.mapped(lambda line: line._flow_label())
+                    ),
+                ),
+                summary=self.env._("Scheduled call-off skipped"),
+            )
+        schedules -= unsellable
+        if not schedules:
+            return self.env["sale.order"]
+        order = self.env["sale.order"].create(
+            self._flow_prepare_order_values(
+                [(s.line_id, s.quantity) for s in schedules], date=date
+            )
+        )
+        schedules.write({"order_id": order.id})
+        order.message_post(
+            body=self.env._(
+                "Draft call-off from the delivery schedule of %(name)s.",
+                name=self.name,
+            )
+        )
+        return order
 
     def _flow_invalidate_consumption(self):
         """Forget the consumption read so far (it has no stored

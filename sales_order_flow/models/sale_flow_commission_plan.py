@@ -3,7 +3,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.tools import date_utils, float_round
 
-from ..utils import lock_rows_for_retry
+from ..utils import lock_keys_for_retry
 from .sale_flow_commission_rule import CommissionRate
 
 # Volume periods of tiered rules and settlements (odoo.tools.date_utils units).
@@ -248,8 +248,10 @@ class SaleFlowCommissionPlan(models.Model):
             for company in self.env["res.company"].browse(company_ids)
         }
         if lock_volumes and volume_keys:
-            lock_rows_for_retry(
-                self.env.cr, "res_partner", {key[0] for key in volume_keys}
+            # the addon's own lock row per agent, not the agent's partner row:
+            # unrelated writes on the partner are not blocked
+            lock_keys_for_retry(
+                self.env.cr, "commission_volumes", {key[0] for key in volume_keys}
             )
         volumes = self._flow_load_volumes(volume_keys, company_ids)
         results = []

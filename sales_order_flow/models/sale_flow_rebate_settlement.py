@@ -121,6 +121,10 @@ class SaleFlowRebateSettlement(models.Model):
         return action
 
     def action_print_statements(self):
-        return self.env.ref(
+        action = self.env.ref(
             "sales_order_flow.sale_flow_rebate_statement_report"
         ).report_action(self.line_ids)
+        # no report data: None cannot be marshalled over XML-RPC
+        if action.get("data") is None:
+            action.pop("data", None)
+        return action

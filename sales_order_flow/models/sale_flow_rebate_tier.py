@@ -4,6 +4,9 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import formatLang
 
+from ..utils import has_internal_key
+from .sale_flow_rebate_program import TIERS_CHECKED_BY_PROGRAM_KEY
+
 
 class SaleFlowRebateTier(models.Model):
     """A tier of a rebate program: from this volume on, this rate."""
@@ -63,8 +66,9 @@ class SaleFlowRebateTier(models.Model):
         for tier in self:
             self._check_tier_values({"threshold": tier.threshold, "rate": tier.rate})
         # edited through their program, tiers are checked together once all
-        # of them are written (see the program's constraint)
-        if not self.env.context.get("sale_flow_rebate_tiers_deferred"):
+        # of them are written (see the program's constraint on tier_ids); the
+        # marker is a Python object a client cannot send
+        if not has_internal_key(self.env, TIERS_CHECKED_BY_PROGRAM_KEY):
             for program in self.program_id:
                 self._check_sequence(program.tier_ids)
 

@@ -10,6 +10,7 @@ from . import test_approval_performance
 from . import test_access_rights
 from . import test_rebate
 from . import test_rebate_concurrency
+from . import test_cron_isolation
 from . import test_stacked_discount
 from . import test_discount_rule
 from . import test_price_suggestion

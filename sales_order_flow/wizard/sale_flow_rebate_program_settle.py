@@ -70,6 +70,7 @@ class SaleFlowRebateProgramSettle(models.TransientModel):
 
     def action_settle(self):
         self.ensure_one()
+        self.program_id._check_period_over(self.period_date)
         settlement, message = self.program_id._settle(self.period_date, self.date)
         if settlement:
             settlement.message_post(body=message)
