@@ -12,7 +12,6 @@ from .commission_common import SaleFlowCommissionCommon
 ADDON_MODULE = "odoo.addons.sales_order_flow"
 
 
-
 def _is_none(node):
     return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
