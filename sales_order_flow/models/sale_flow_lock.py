@@ -11,7 +11,7 @@ class SaleFlowLock(models.Model):
     _log_access = False
 
     scope = fields.Char(required=True)
-    res_id = fields.Integer(required=True)
+    res_id = fields.Integer(string="Record", required=True)
     version = fields.Integer(default=1)
 
     _sql_constraints = [
