@@ -46,3 +46,12 @@ from . import sale_flow_agreement_line
 from . import sale_flow_agreement_schedule
 from . import sale_order_agreement
 from . import sale_order_line_agreement
+
+# recurring invoices (issue 13)
+from . import sale_flow_recurrence
+from . import sale_flow_recurrence_period
+from . import sale_flow_recurrence_pause
+from . import product_template_recurrence
+from . import account_move_line_recurrence
+from . import sale_order_recurrence
+from . import sale_order_line_recurrence

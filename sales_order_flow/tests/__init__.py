@@ -23,3 +23,4 @@ from . import test_agreement_concurrency
 from . import test_agreement_portal
 from . import test_i18n_template
 from . import test_order_form
+from . import test_recurring
