@@ -24,3 +24,5 @@ from . import test_agreement_portal
 from . import test_i18n_template
 from . import test_order_form
 from . import test_recurring
+from . import test_recurring_concurrency
+from . import test_recurring_performance

@@ -120,17 +120,6 @@ class TestRecurring(RecurringCommon):
             }
         )
         self.assertEqual(order.flow_recurring_next_date, self.d("2026-01-16"))
-        print(
-            "DEBUG",
-            order.order_line.mapped(
-                lambda l: (
-                    l.flow_recurrence_id.name,
-                    l.flow_recurrence_date_start,
-                    l.price_unit,
-                )
-            ),
-            order._flow_recurring_prepare(self.d("2026-01-16")),
-        )
         self.assertInvoice(
             self._run(self.d("2026-01-16")), 32.0, [("2026-01-16", "2026-01-31")]
         )
