@@ -63,6 +63,7 @@
         # recurring invoices (issue 13): data, views of the feature
         "data/sale_flow_recurrence_data.xml",
         "views/sale_flow_recurrence_views.xml",
+        "views/sale_flow_workflow_views.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -80,6 +81,7 @@
         "demo/sale_flow_commission_demo.xml",
         # recurring invoices (issue 13) demo
         "demo/sale_flow_recurrence_demo.xml",
+        "demo/sale_flow_workflow_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -55,3 +55,13 @@ from . import product_template_recurrence
 from . import account_move_line_recurrence
 from . import sale_order_recurrence
 from . import sale_order_line_recurrence
+
+# automatic workflow (issue 13)
+from . import sale_flow_workflow
+from . import sale_flow_workflow_step
+from . import res_partner_workflow
+from . import crm_team_workflow
+from . import account_payment_term_workflow
+from . import account_move_workflow
+from . import stock_picking
+from . import sale_order_workflow

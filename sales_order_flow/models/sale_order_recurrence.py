@@ -369,7 +369,7 @@ class SaleOrder(models.Model):
                 (pause.date_start, pause.date_end or date)
                 for pause in order.flow_recurring_pause_ids
             ]
-            invoices, credits, next_dates = {}, [], []
+            invoices, credit_items, next_dates = {}, [], []
             for line in order._flow_recurring_lines():
                 line_done = done.get(line.id, {})
                 items, next_date = order._flow_recurring_line_items(
@@ -381,12 +381,12 @@ class SaleOrder(models.Model):
                         price_dates.setdefault(line.id, set()).add(item["period_start"])
                 if next_date:
                     next_dates.append(next_date)
-                credits += order._flow_recurring_line_credits(line, line_done)
+                credit_items += order._flow_recurring_line_credits(line, line_done)
             result.append(
                 {
                     "order": order,
                     "invoices": invoices,
-                    "credits": credits,
+                    "credits": credit_items,
                     "next_date": min(next_dates) if next_dates else False,
                 }
             )
@@ -462,14 +462,14 @@ class SaleOrder(models.Model):
         _start, end = line._flow_recurrence_bounds()
         if not end:
             return []
-        credits = []
+        credit_items = []
         for period in line_done.values():
             if period.refund_line_id or period.date_to <= end or not period.days:
                 continue
             first = max(end + timedelta(days=1), period.date_from)
             days = (period.date_to - first).days + 1
             invoiced = period.move_line_id
-            credits.append(
+            credit_items.append(
                 {
                     "line": line,
                     "period": period,
@@ -481,7 +481,7 @@ class SaleOrder(models.Model):
                     / period.days,
                 }
             )
-        return credits
+        return credit_items
 
     # ------------------------------------------------------------------
     # Invoicing

@@ -26,3 +26,4 @@ from . import test_order_form
 from . import test_recurring
 from . import test_recurring_concurrency
 from . import test_recurring_performance
+from . import test_workflow
