@@ -64,6 +64,7 @@
         "data/sale_flow_recurrence_data.xml",
         "views/sale_flow_recurrence_views.xml",
         "views/sale_flow_workflow_views.xml",
+        "views/sale_flow_recurrence_portal_templates.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],

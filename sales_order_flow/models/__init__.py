@@ -55,6 +55,8 @@ from . import product_template_recurrence
 from . import account_move_line_recurrence
 from . import sale_order_recurrence
 from . import sale_order_line_recurrence
+from . import res_company_recurrence
+from . import res_config_settings_recurrence
 
 # automatic workflow (issue 13)
 from . import sale_flow_workflow

@@ -186,16 +186,21 @@ class SaleOrder(models.Model):
         self.check_access("write")
         for order in self:
             pause = order.flow_recurring_pause_ids.filtered(lambda p: not p.date_end)
-            if pause and date <= pause[0].date_start:
+            if pause and date < pause[0].date_start:
                 raise UserError(
                     self.env._(
-                        "%(order)s was paused on %(date)s: resume it after that day.",
+                        "%(order)s is paused from %(date)s: resume it on that day "
+                        "or later.",
                         order=order.name,
                         date=pause[0].date_start,
                     )
                 )
-            # sudo: closes the order's own pause, access checked above
-            pause.sudo().date_end = date - timedelta(days=1)
+            # sudo: closes the order's own pause, access checked above; a
+            # pause resumed on its first day pauses nothing
+            if pause and date == pause[0].date_start:
+                pause.sudo().unlink()
+            else:
+                pause.sudo().date_end = date - timedelta(days=1)
             order.message_post(
                 body=self.env._("Recurring invoicing resumed on %(date)s.", date=date)
             )
