@@ -36,6 +36,31 @@ class SaleOrderLine(models.Model):
     flow_recurrence_period_ids = fields.One2many(
         "sale.flow.recurrence.period", "order_line_id", string="Invoiced Periods"
     )
+    flow_recurring_monthly_amount = fields.Monetary(
+        string="Monthly Recurring Revenue",
+        compute="_compute_flow_recurring_monthly_amount",
+        store=True,
+        help="Untaxed amount of the recurring line per month (a year is 12 "
+        "months, a month 365/12 days).",
+    )
+    flow_recurring_order_state = fields.Selection(
+        related="order_id.flow_recurring_state", string="Recurring Status"
+    )
+
+    @api.depends(
+        "price_subtotal",
+        "flow_recurrence_id.interval_number",
+        "flow_recurrence_id.interval_type",
+    )
+    def _compute_flow_recurring_monthly_amount(self):
+        months_per_unit = {"day": 12 / 365, "week": 84 / 365, "month": 1, "year": 12}
+        for line in self:
+            plan = line.flow_recurrence_id
+            if not plan or plan.interval_number <= 0:
+                line.flow_recurring_monthly_amount = 0.0
+                continue
+            months = plan.interval_number * months_per_unit[plan.interval_type]
+            line.flow_recurring_monthly_amount = line.price_subtotal / months
 
     @api.depends("product_id")
     def _compute_flow_recurrence_id(self):

@@ -399,3 +399,28 @@ class TestRecurring(RecurringCommon):
         moves = self._run(self.d("2026-01-03"))
         self.assertEqual(moves.line_ids.sale_line_ids.order_id, bad)
         self.assertFalse(bad.flow_recurring_exception)
+
+    def test_reports(self):
+        quarterly = self._recurring_order(
+            "2026-01-01", lines=((300.0, self.quarterly_arrears),)
+        )
+        monthly = self._recurring_order("2026-01-01", lines=((100.0, None),))
+        self._run(self.d("2026-04-01"))
+        # monthly recurring revenue: 300 a quarter is 100 a month
+        self.assertEqual(
+            (quarterly + monthly).order_line.mapped("flow_recurring_monthly_amount"),
+            [100.0, 100.0],
+        )
+        groups = self.env["sale.flow.recurrence.period"]._read_group(
+            [("order_id", "in", (quarterly + monthly).ids)],
+            ["recurrence_id"],
+            ["amount:sum"],
+        )
+        self.assertEqual(
+            dict(groups), {self.quarterly_arrears: 300.0, self.monthly: 400.0}
+        )
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "sale.action_report_saleorder", monthly.ids
+        )[0]
+        self.assertIn("Recurring:", html.decode())
+        self.assertIn("Monthly", html.decode())
