@@ -424,3 +424,23 @@ class TestRecurring(RecurringCommon):
         )[0]
         self.assertIn("Recurring:", html.decode())
         self.assertIn("Monthly", html.decode())
+
+    def test_invoices_follow_the_workflow_profile(self):
+        Workflow = self.env["sale.flow.workflow"]
+        draft_only = Workflow.create({"name": "Draft", "post_invoice": False})
+        sending = Workflow.create(
+            {"name": "Send", "post_invoice": True, "send_invoice": True}
+        )
+        self.customer.flow_workflow_id = draft_only
+        kept = self._recurring_order("2026-01-01")
+        self.assertEqual(kept.flow_workflow_id, draft_only)
+        self.customer.flow_workflow_id = sending
+        sent = self._recurring_order("2026-01-01")
+        moves = self._run(self.d("2026-01-01"))
+        self.assertEqual(len(moves), 2)
+        self.assertEqual(kept.invoice_ids.state, "draft")
+        self.assertEqual(sent.invoice_ids.state, "posted")
+        self.assertTrue(sent.invoice_ids.flow_workflow_send_pending)
+        self.env["sale.order"]._cron_flow_workflow()
+        self.assertTrue(sent.invoice_ids.is_move_sent)
+        self.assertFalse(sent.invoice_ids.flow_workflow_send_pending)
