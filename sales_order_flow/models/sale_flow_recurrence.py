@@ -9,7 +9,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class SaleFlowRecurrence(models.Model):
@@ -103,6 +103,23 @@ class SaleFlowRecurrence(models.Model):
                         name=plan.name,
                     )
                 )
+
+    def write(self, vals):
+        grid = {"interval_number", "interval_type", "fixed_day"} & set(vals)
+        if grid:
+            used = (
+                self.env["sale.flow.recurrence.period"]
+                .sudo()
+                .search_count([("recurrence_id", "in", self.ids)], limit=1)
+            )
+            if used:
+                raise UserError(
+                    self.env._(
+                        "This plan has invoiced periods: its periods cannot change. "
+                        "Archive it and create a new plan."
+                    )
+                )
+        return super().write(vals)
 
     # ------------------------------------------------------------------
     # Period grid

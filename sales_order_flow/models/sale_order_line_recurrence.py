@@ -1,7 +1,7 @@
 """Recurring order lines: plan, dates, invoiced periods (issue 13)."""
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class SaleOrderLine(models.Model):
@@ -127,6 +127,21 @@ class SaleOrderLine(models.Model):
         return lines
 
     def write(self, vals):
+        if "flow_recurrence_id" in vals:
+            invoiced = self.filtered(
+                lambda line: (
+                    line.flow_recurrence_period_ids
+                    and line.flow_recurrence_id.id != vals["flow_recurrence_id"]
+                )
+            )
+            if invoiced:
+                raise UserError(
+                    self.env._(
+                        "%(product)s already has invoiced periods: its plan cannot "
+                        "change. End the line (Recurring Until) and add a new one.",
+                        product=invoiced[0].product_id.display_name,
+                    )
+                )
         res = super().write(vals)
         if {
             "flow_recurrence_id",

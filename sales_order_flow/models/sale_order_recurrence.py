@@ -79,7 +79,9 @@ class SaleOrder(models.Model):
         compute="_compute_flow_recurring_next_amount",
         help="Untaxed amount of the recurring lines on the next invoice.",
     )
-    flow_recurring_reminder_done = fields.Boolean(copy=False, readonly=True)
+    flow_recurring_reminder_done = fields.Boolean(
+        string="Renewal Reminded", copy=False, readonly=True
+    )
     flow_recurring_exception = fields.Text(
         string="Recurring Invoicing Exception",
         copy=False,
@@ -130,6 +132,24 @@ class SaleOrder(models.Model):
                         start=start,
                     )
                 )
+
+    def write(self, vals):
+        if "flow_recurrence_date_start" in vals:
+            invoiced = self.filtered("flow_recurring_period_ids")
+            if invoiced:
+                raise UserError(
+                    self.env._(
+                        "%(orders)s already invoiced recurring periods: their start "
+                        "date cannot change.",
+                        orders=", ".join(invoiced.mapped("name")),
+                    )
+                )
+        res = super().write(vals)
+        if {"flow_recurrence_date_start", "flow_recurrence_date_end"} & set(vals):
+            self.filtered(
+                lambda o: o.flow_recurring_state in ("active", "paused")
+            )._flow_recurring_update()
+        return res
 
     # ------------------------------------------------------------------
     # Confirmation and state
@@ -213,6 +233,7 @@ class SaleOrder(models.Model):
         current period's (in arrears) or nothing more (in advance)."""
         self._flow_recurring_check_running()
         date = date or fields.Date.context_today(self)
+        self.check_access("write")
         for order in self:
             ends = []
             for line in order._flow_recurring_lines():

@@ -444,3 +444,21 @@ class TestRecurring(RecurringCommon):
         self.env["sale.order"]._cron_flow_workflow()
         self.assertTrue(sent.invoice_ids.is_move_sent)
         self.assertFalse(sent.invoice_ids.flow_workflow_send_pending)
+
+    def test_invoiced_periods_are_not_moved(self):
+        order = self._recurring_order("2026-01-01")
+        self._run(self.d("2026-01-01"))
+        with self.assertRaisesRegex(UserError, "start date cannot change"):
+            order.with_user(self.salesman).flow_recurrence_date_start = "2026-01-05"
+        with self.assertRaisesRegex(UserError, "plan cannot change"):
+            order.order_line.with_user(
+                self.salesman
+            ).flow_recurrence_id = self.quarterly_arrears
+        with self.assertRaisesRegex(UserError, "periods cannot change"):
+            self.monthly.interval_number = 2
+        self.monthly.reminder_days = 5  # other settings may change
+        # an end set on the form is taken into account at once
+        order.with_user(self.salesman).flow_recurrence_date_end = "2026-01-31"
+        self.assertFalse(order.flow_recurring_next_date)
+        self.assertFalse(self._run(self.d("2026-02-01")))
+        self.assertEqual(order.flow_recurring_state, "closed")
