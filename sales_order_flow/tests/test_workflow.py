@@ -1,8 +1,12 @@
+import logging
+
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import SaleFlowCommon
+
+_logger = logging.getLogger(__name__)
 
 
 @tagged("post_install", "-at_install")
@@ -229,3 +233,39 @@ class TestWorkflow(SaleFlowCommon):
         self.assertEqual(retried.line_ids.sale_line_ids.order_id, bad)
         self.assertFalse(bad.flow_workflow_exception)
         self.assertFalse(self._run())
+
+    def test_queries_per_order_do_not_grow(self):
+        def delivered(count):
+            orders = self.env["sale.order"].create(
+                [
+                    {
+                        "partner_id": self.customer.id,
+                        "user_id": self.salesman.id,
+                        "order_line": [
+                            Command.create(
+                                {"product_id": self.product.id, "product_uom_qty": 2}
+                            )
+                        ],
+                    }
+                    for _index in range(count)
+                ]
+            )
+            orders.action_confirm()
+            pickings = orders.picking_ids
+            pickings.move_ids.quantity = 2
+            pickings.move_ids.picked = True
+            pickings.button_validate()
+            return orders
+
+        delivered(2)
+        self._run()  # warm-up
+        counts = {}
+        for count in (5, 25):
+            orders = delivered(count)
+            with self._count_queries() as result:
+                moves = self._run()
+            self.assertEqual(len(moves), count)
+            self.assertEqual(orders.mapped("invoice_status"), ["invoiced"] * count)
+            counts[count] = result["count"]
+        _logger.info("workflow cron queries: %s", counts)
+        self.assertLessEqual(counts[25] / 25, counts[5] / 5, counts)
