@@ -60,7 +60,7 @@
         "wizard/sale_flow_agreement_calloff_views.xml",
         "views/sale_flow_agreement_views.xml",
         "views/sale_flow_agreement_portal_templates.xml",
-        # recurring invoices (issue 13): data, views of the feature
+        # recurring invoices and automatic workflow (issue 13): data, views, portal
         "data/sale_flow_recurrence_data.xml",
         "views/sale_flow_recurrence_views.xml",
         "views/sale_flow_workflow_views.xml",
@@ -80,7 +80,7 @@
         "demo/sale_flow_agreement_demo.xml",
         # commissions (issue 5) demo, after agreements: a rule names one
         "demo/sale_flow_commission_demo.xml",
-        # recurring invoices (issue 13) demo
+        # recurring invoices and automatic workflow (issue 13) demo
         "demo/sale_flow_recurrence_demo.xml",
         "demo/sale_flow_workflow_demo.xml",
     ],
