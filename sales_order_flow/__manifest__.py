@@ -60,6 +60,11 @@
         "wizard/sale_flow_agreement_calloff_views.xml",
         "views/sale_flow_agreement_views.xml",
         "views/sale_flow_agreement_portal_templates.xml",
+        # recurring invoices and automatic workflow (issue 13): data, views, portal
+        "data/sale_flow_recurrence_data.xml",
+        "views/sale_flow_recurrence_views.xml",
+        "views/sale_flow_workflow_views.xml",
+        "views/sale_flow_recurrence_portal_templates.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -75,6 +80,9 @@
         "demo/sale_flow_agreement_demo.xml",
         # commissions (issue 5) demo, after agreements: a rule names one
         "demo/sale_flow_commission_demo.xml",
+        # recurring invoices and automatic workflow (issue 13) demo
+        "demo/sale_flow_recurrence_demo.xml",
+        "demo/sale_flow_workflow_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

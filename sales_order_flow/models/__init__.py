@@ -49,3 +49,24 @@ from . import sale_flow_agreement_schedule
 from . import sale_order_agreement
 from . import sale_order_line_agreement
 from . import sale_order_line_install
+
+# recurring invoices (issue 13)
+from . import sale_flow_recurrence
+from . import sale_flow_recurrence_period
+from . import sale_flow_recurrence_pause
+from . import product_template_recurrence
+from . import account_move_line_recurrence
+from . import sale_order_recurrence
+from . import sale_order_line_recurrence
+from . import res_company_recurrence
+from . import res_config_settings_recurrence
+
+# automatic workflow (issue 13)
+from . import sale_flow_workflow
+from . import sale_flow_workflow_step
+from . import res_partner_workflow
+from . import crm_team_workflow
+from . import account_payment_term_workflow
+from . import account_move_workflow
+from . import stock_picking
+from . import sale_order_workflow

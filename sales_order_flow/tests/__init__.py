@@ -30,3 +30,9 @@ from . import test_i18n_template
 from . import test_order_form
 from . import test_approval_security
 from . import test_approval_concurrency
+from . import test_recurring
+from . import test_recurring_concurrency
+from . import test_recurring_performance
+from . import test_workflow
+from . import test_recurring_portal
+from . import test_workflow_concurrency
