@@ -440,13 +440,13 @@ def install_requirements(python, root, log):
     with open(merged_path, "w", encoding="utf-8") as handle:
         handle.write(merged)
     with open(REQUIREMENTS, encoding="utf-8") as handle:
-        ours = sum(1 for line in handle if requirement_name(line))
-    total = sum(1 for line in merged.splitlines() if requirement_name(line)) + ours
+        lines = [*merged.splitlines(), *handle.read().splitlines()]
+    total = len({requirement_name(line) for line in lines} - {None})
     print("  build tools: setuptools<70, wheel (for --no-build-isolation)", flush=True)
     pip_install(python, ["-c", CONSTRAINTS, "setuptools", "wheel"], log)
     print(
-        f"  about {total} requirements (Odoo's and requirements.txt; "
-        "more are pulled in as dependencies); log in .venv/bootstrap.log",
+        f"  {total} packages from Odoo's requirements.txt, constraints.txt and "
+        "requirements.txt, then their dependencies; log in .venv/bootstrap.log",
         flush=True,
     )
     pip_install(

@@ -101,7 +101,10 @@ def ensure_odoo(script, argv, environ=None):
     reason = addons if odoo_cmd is None else check_odoo_python()
     if bs.in_venv() or environ.get("SOF_NO_BOOTSTRAP"):
         return None, reason
-    print(f"{reason.split(':')[0]}: setting up Odoo 18 in .venv/", flush=True)
+    print(
+        f"{reason.split(':')[0]}: using Odoo 18 in .venv/ (installed when missing)",
+        flush=True,
+    )
     try:
         vpython = bs.bootstrap(environ)
     except bs.BootstrapError as error:
