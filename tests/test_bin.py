@@ -3,6 +3,7 @@ messages when something is missing."""
 
 import importlib.util
 import pathlib
+import re
 import sys
 import tarfile
 import types
@@ -296,3 +297,22 @@ def test_missing_odoo_bootstraps_then_reruns_in_venv(monkeypatch):
         None,
         "could not download X: set ODOO_SOURCE",
     )
+
+
+def test_pre_commit_runs_the_lint_of_bin_test():
+    """.pre-commit-config.yaml and bin/test's lint step name the same commands."""
+    config = (BIN.parent / ".pre-commit-config.yaml").read_text()
+    entries = [
+        line.split("entry:", 1)[1].strip()
+        for line in config.splitlines()
+        if line.strip().startswith("entry:")
+    ]
+    lint = (BIN / "test").read_text()
+    steps = [
+        " ".join(re.findall(r'"([^"]+)"', step))
+        for step in re.findall(r"\[\s*(\"(?:ruff|pylint)\".*?)\]", lint, re.S)
+    ]
+    assert steps[:2] == ["ruff check .", "ruff format --check ."]
+    assert steps[2] == "pylint --rcfile=.pylintrc --load-plugins=pylint_odoo"
+    module = "sales_order_flow"
+    assert entries == ["ruff check", "ruff format --check", f"{steps[2]} {module}"]
