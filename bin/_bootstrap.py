@@ -324,6 +324,15 @@ def fetch_source(kind, location, ref, src_dir=SRC_DIR, run=subprocess.run):
     return extract(archive, target)
 
 
+def source_key(kind, location, ref=None):
+    """What identifies a source: a replaced archive (same path) is unpacked again."""
+    key = f"{kind}:{location}@{ref}" if ref else f"{kind}:{location}"
+    if kind == "archive":
+        stat = os.stat(location)
+        key += f" ({stat.st_size} bytes, mtime {int(stat.st_mtime)})"
+    return key
+
+
 def read_record(record=RECORD):
     try:
         with open(record, encoding="utf-8") as handle:
@@ -499,7 +508,7 @@ def bootstrap(environ=None):
     kind, location, ref = classify_source(
         environ.get("ODOO_SOURCE"), environ.get("ODOO_PATH", "/opt/odoo")
     )
-    spec_key = f"{kind}:{location}@{ref}" if ref else f"{kind}:{location}"
+    spec_key = source_key(kind, location, ref)
     step(3, total, f"Odoo 18.0 source ({kind}: {location}{'@' + ref if ref else ''})")
     root = source_in_place(spec_key, read_record())
     if root:

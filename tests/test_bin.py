@@ -316,3 +316,15 @@ def test_pre_commit_runs_the_lint_of_bin_test():
     assert steps[2] == "pylint --rcfile=.pylintrc --load-plugins=pylint_odoo"
     module = "sales_order_flow"
     assert entries == ["ruff check", "ruff format --check", f"{steps[2]} {module}"]
+
+
+def test_replaced_archive_is_unpacked_again(tmp_path):
+    bs = load_bootstrap()
+    archive = tmp_path / "odoo.tar.gz"
+    archive.write_bytes(b"one")
+    first = bs.source_key("archive", str(archive))
+    archive.write_bytes(b"other content")
+    assert bs.source_key("archive", str(archive)) != first
+    assert bs.source_key("git", "https://x/odoo.git", "18.0") == (
+        "git:https://x/odoo.git@18.0"
+    )
