@@ -348,6 +348,21 @@ def source_in_place(spec_key, record):
     return None
 
 
+def decide_source(environ, record):
+    """(kind, location, ref, key, root already in place or None).
+
+    Without ODOO_SOURCE the source already in .venv is kept, whatever it came
+    from; a different ODOO_SOURCE brings its source.
+    """
+    spec = environ.get("ODOO_SOURCE")
+    if not spec and is_odoo_source(record.get("root") or ""):
+        kind, _sep, location = record.get("source", "folder:?").partition(":")
+        return kind, location, None, record["source"], record["root"]
+    kind, location, ref = classify_source(spec, environ.get("ODOO_PATH", "/opt/odoo"))
+    key = source_key(kind, location, ref)
+    return kind, location, ref, key, source_in_place(key, record)
+
+
 def link_source(python, root, record=RECORD, spec_key=""):
     """Make ``odoo`` importable in the venv (a .pth file, like pip install -e)."""
     purelib = subprocess.run(
@@ -421,10 +436,9 @@ def pip_install(python, args, log, total=0):
         else:
             print(f"  {text[:150]}", flush=True)
     if proc.wait():
-        hint = next((t for t in reversed(tail) if "error" in t.lower()), tail[-1:])
-        raise BootstrapError(
-            f"pip install failed ({str(hint).strip()[:160]}); see {LOG}"
-        )
+        last = tail[-1] if tail else ""
+        hint = next((t for t in reversed(tail) if "error" in t.lower()), last)
+        raise BootstrapError(f"pip install failed ({hint.strip()[:160]}); see {LOG}")
 
 
 def install_requirements(python, root, log):
@@ -505,12 +519,8 @@ def bootstrap(environ=None):
         print("  already there", flush=True)
     vpython = venv_python()
 
-    kind, location, ref = classify_source(
-        environ.get("ODOO_SOURCE"), environ.get("ODOO_PATH", "/opt/odoo")
-    )
-    spec_key = source_key(kind, location, ref)
+    kind, location, ref, spec_key, root = decide_source(environ, read_record())
     step(3, total, f"Odoo 18.0 source ({kind}: {location}{'@' + ref if ref else ''})")
-    root = source_in_place(spec_key, read_record())
     if root:
         print(f"  already in place: {root}", flush=True)
     else:

@@ -328,3 +328,22 @@ def test_replaced_archive_is_unpacked_again(tmp_path):
     assert bs.source_key("git", "https://x/odoo.git", "18.0") == (
         "git:https://x/odoo.git@18.0"
     )
+
+
+def test_source_in_venv_is_kept_without_odoo_source(tmp_path):
+    bs = load_bootstrap()
+    root = str(make_source(tmp_path / "odoo"))
+    record = {
+        "source": "archive:/tmp/odoo-18.0.tar.gz (1 bytes, mtime 2)",
+        "root": root,
+    }
+    # no ODOO_SOURCE: keep it, no download of the default source
+    decision = bs.decide_source({"ODOO_PATH": "/nowhere"}, record)
+    assert decision[0] == "archive" and decision[-1] == root
+    # another ODOO_SOURCE: bring that one
+    other = make_source(tmp_path / "other")
+    decision = bs.decide_source({"ODOO_SOURCE": str(other)}, record)
+    assert decision == ("folder", str(other), None, f"folder:{other}", None)
+    # nothing in .venv yet and no ODOO_SOURCE: Odoo's official source
+    decision = bs.decide_source({"ODOO_PATH": "/nowhere"}, {})
+    assert decision[:2] == ("url", bs.DEFAULT_SOURCE) and decision[-1] is None
