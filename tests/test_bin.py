@@ -4,6 +4,7 @@ messages when something is missing."""
 import importlib.util
 import pathlib
 import re
+import subprocess
 import sys
 import tarfile
 import types
@@ -347,3 +348,20 @@ def test_source_in_venv_is_kept_without_odoo_source(tmp_path):
     # nothing in .venv yet and no ODOO_SOURCE: Odoo's official source
     decision = bs.decide_source({"ODOO_PATH": "/nowhere"}, {})
     assert decision[:2] == ("url", bs.DEFAULT_SOURCE) and decision[-1] is None
+
+
+def test_what_the_bootstrap_writes_is_ignored_by_git():
+    bs = load_bootstrap()
+    repo = pathlib.Path(bs.REPO)
+    if not (repo / ".git").exists() or not bs.shutil.which("git"):
+        return
+    written = [bs.SRC_DIR + "/odoo.tar.gz", bs.LOG, bs.STAMP, bs.RECORD]
+    written += [str(repo / ".test-logs" / "odoo-test-x.log")]
+    proc = subprocess.run(
+        ["git", "check-ignore", "--no-index", *written],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sorted(proc.stdout.split()) == sorted(written)
