@@ -1,8 +1,11 @@
 import base64
+import math
+import os
 
-from odoo import _, fields, http
+from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools.mimetypes import guess_mimetype
 
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.addons.sale.controllers import portal as sale_portal
@@ -10,6 +13,10 @@ from odoo.addons.sale.controllers import portal as sale_portal
 # What a customer may upload as its purchase order, and how large.
 PO_DOCUMENT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg")
 PO_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# Room for the other fields of the PO form in the request's size.
+PO_FORM_OVERHEAD_BYTES = 64 * 1024
+# Larger portal call-off quantities are typing mistakes (and overflow amounts).
+CALLOFF_MAX_QUANTITY = 1e9
 
 
 class CustomerPortal(sale_portal.CustomerPortal):
@@ -25,7 +32,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
                 "sale.order", order_id, access_token=access_token
             )
         except (AccessError, MissingError):
-            return {"error": _("Invalid order.")}
+            return {"error": request.env._("Invalid order.")}
         blockers = order_sudo._flow_portal_blockers()
         if blockers:
             return {"error": "\n".join(blockers)}
@@ -71,11 +78,8 @@ class CustomerPortal(sale_portal.CustomerPortal):
                 except ValueError:
                     error = "po_date"
             if po_document and getattr(po_document, "filename", None):
-                content = po_document.read()
-                if (
-                    po_document.mimetype not in PO_DOCUMENT_MIMETYPES
-                    or len(content) > PO_DOCUMENT_MAX_BYTES
-                ):
+                content = self._flow_read_po_document(po_document)
+                if content is None:
                     error = "po_document"
                 else:
                     values["flow_po_document"] = base64.b64encode(content)
@@ -85,10 +89,12 @@ class CustomerPortal(sale_portal.CustomerPortal):
                 order_sudo.get_portal_url(query_string=f"&po_error={error}")
             )
         # sudo: the customer reaches the order through its access token, and
-        # only these PO values, validated above, are written.
+        # only these PO values, validated above, are written. The document is
+        # stored by the binary field through ir.attachment's create/write,
+        # whose _check_contents still judges the real (portal/public) user.
         order_sudo.write(values)
         order_sudo.message_post(
-            body=_(
+            body=request.env._(
                 "Purchase order %(reference)s entered by the customer on the portal.",
                 reference=reference,
             ),
@@ -99,6 +105,32 @@ class CustomerPortal(sale_portal.CustomerPortal):
             ),
         )
         return request.redirect(order_sudo.get_portal_url(query_string="&po_ok=1"))
+
+    @staticmethod
+    def _flow_read_po_document(po_document):
+        """Content of an uploaded PO document, or None when it is too large
+        or is not, by its content, a PDF, PNG or JPEG file (whatever its name
+        and the type the browser gives). The size is checked on the request
+        and on the uploaded stream before anything is read into memory."""
+        if (request.httprequest.content_length or 0) > PO_DOCUMENT_MAX_BYTES + (
+            PO_FORM_OVERHEAD_BYTES
+        ):
+            return None
+        stream = po_document.stream
+        try:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(0)
+        except (AttributeError, OSError):
+            size = None
+        if size is not None and size > PO_DOCUMENT_MAX_BYTES:
+            return None
+        content = po_document.read(PO_DOCUMENT_MAX_BYTES + 1)
+        if len(content) > PO_DOCUMENT_MAX_BYTES:
+            return None
+        if guess_mimetype(content) not in PO_DOCUMENT_MIMETYPES:
+            return None
+        return content
 
     # ---- commissions (issue 5) ----
     # Portal agents (portal users whose commercial partner is a commission
@@ -209,9 +241,15 @@ class CustomerPortal(sale_portal.CustomerPortal):
 
     def _get_agreement_searchbar_sortings(self):
         return {
-            "date": {"label": _("Newest"), "order": "date_start desc, id desc"},
-            "end": {"label": _("Ending First"), "order": "date_end asc, id desc"},
-            "name": {"label": _("Number"), "order": "name asc, id desc"},
+            "date": {
+                "label": request.env._("Newest"),
+                "order": "date_start desc, id desc",
+            },
+            "end": {
+                "label": request.env._("Ending First"),
+                "order": "date_end asc, id desc",
+            },
+            "name": {"label": request.env._("Number"), "order": "name asc, id desc"},
         }
 
     @http.route(
@@ -310,16 +348,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
             )
         except (AccessError, MissingError):
             return request.redirect("/my")
-        lines_values = []
-        try:
-            for line in agreement_sudo.line_ids.filtered("product_id"):
-                raw = (post.get(f"qty_{line.id}") or "").strip()
-                if raw:
-                    qty = float(raw)
-                    if qty:
-                        lines_values.append((line, qty))
-        except ValueError:
-            lines_values = []
+        lines_values = self._flow_parse_calloff_quantities(agreement_sudo, post)
         url = agreement_sudo.get_portal_url()
         sep = "&" if "?" in url else "?"
         if not lines_values:
@@ -333,21 +362,46 @@ class CustomerPortal(sale_portal.CustomerPortal):
             else agreement_sudo.partner_id
         )
         try:
+            agreement_sudo._flow_check_calloff(lines_values)
+        except UserError:
+            return request.redirect(f"{url}{sep}calloff_error=limit")
+        try:
             # sudo: the customer reaches the agreement by ownership or token;
-            # the call-off is created for its salesperson, within the
-            # agreement's limits checked by _flow_create_calloff.
+            # the call-off is created for its salesperson within the limits
+            # checked above; a refused confirmation leaves no order behind.
             order = agreement_sudo._flow_create_calloff(
                 lines_values,
                 confirm=agreement_sudo.allow_confirmed_calloff,
                 partner=partner,
             )
         except UserError:
-            return request.redirect(f"{url}{sep}calloff_error=limit")
+            # e.g. a PO reference or an approval is needed to confirm it
+            return request.redirect(f"{url}{sep}calloff_error=confirm")
         order.message_post(
-            body=_("Call-off requested by the customer on the portal."),
+            body=request.env._("Call-off requested by the customer on the portal."),
             author_id=partner.id,
         )
         return request.redirect(f"{url}{sep}calloff_order={order.name}")
+
+    @staticmethod
+    def _flow_parse_calloff_quantities(agreement_sudo, post):
+        """``[(agreement line, quantity)]`` of the posted call-off; empty when
+        nothing is asked or a quantity is not a finite positive number (the
+        whole call-off is then refused, not part of it)."""
+        lines_values = []
+        for line in agreement_sudo.line_ids.filtered("product_id"):
+            raw = (post.get(f"qty_{line.id}") or "").strip()
+            if not raw:
+                continue
+            try:
+                qty = float(raw)
+            except ValueError:
+                return []
+            if not math.isfinite(qty) or qty < 0 or qty > CALLOFF_MAX_QUANTITY:
+                return []
+            if qty:
+                lines_values.append((line, qty))
+        return lines_values
 
 
 class PaymentPortal(sale_portal.PaymentPortal):
@@ -358,7 +412,9 @@ class PaymentPortal(sale_portal.PaymentPortal):
                 "sale.order", order_id, access_token
             )
         except AccessError as error:
-            raise ValidationError(_("The access token is invalid.")) from error
+            raise ValidationError(
+                request.env._("The access token is invalid.")
+            ) from error
         if order_sudo.state in ("draft", "sent"):
             blockers = order_sudo._flow_portal_blockers()
             if blockers:

@@ -1,3 +1,4 @@
+from . import sale_flow_lock
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -6,7 +7,13 @@ from . import sale_flow_order_approval
 from . import sale_flow_mass_quotation
 from . import sale_flow_mass_quotation_line
 from . import sale_order
+from . import sale_order_purchase_order
+from . import sale_order_validity
+from . import sale_order_approval
+from . import sale_order_revision
 from . import sale_order_line
+from . import sale_order_line_delivery
+from . import account_account
 from . import account_move
 from . import account_move_line
 from . import crm_team
@@ -15,6 +22,8 @@ from . import product_template
 # discounts (issue 3)
 from . import sale_flow_discount_mixin
 from . import sale_flow_discount_rule
+from . import sale_order_discount
+from . import sale_order_line_discount
 
 # rebates (issue 3)
 from . import sale_flow_rebate_program
@@ -31,8 +40,12 @@ from . import sale_flow_commission_line
 from . import sale_flow_commission_settlement
 from . import sale_flow_commission_target
 from . import account_partial_reconcile
+from . import sale_order_commission
 
 # agreements (issue 4)
 from . import sale_flow_agreement
 from . import sale_flow_agreement_line
 from . import sale_flow_agreement_schedule
+from . import sale_order_agreement
+from . import sale_order_line_agreement
+from . import sale_order_line_install

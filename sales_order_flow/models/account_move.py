@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_is_zero
 
@@ -59,7 +59,7 @@ class AccountMove(models.Model):
         # sudo: whoever deletes a draft bill may not read commissions
         if self.sudo().flow_commission_settlement_ids:
             raise UserError(
-                _(
+                self.env._(
                     "This bill pays commission settlements: cancel it instead, "
                     "which frees the settlements."
                 )
@@ -79,12 +79,15 @@ class AccountMove(models.Model):
         )
         res = super().button_draft()
         posted_invoices._flow_commission_cancel_lines()
-        return res
+        # Odoo's answers None, which XML-RPC cannot carry
+        return True if res is None else res
 
     def button_cancel(self):
         res = super().button_cancel()
         self._flow_commission_release_settlements()
-        return res
+        # Odoo's answers None, which XML-RPC cannot carry (an integrator cancels
+        # a commission bill to free its settlement)
+        return True if res is None else res
 
     def _flow_commission_invoices(self):
         return self.filtered(
@@ -139,9 +142,10 @@ class AccountMove(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT line.id, line.move_id, line.product_id, line.quantity,
+                SELECT line.id, line.move_id, line.product_id,
                        line.discount, line.balance,
-                       -- quantity in the product's unit, for its cost
+                       -- quantity in the product's unit: per-unit rates and
+                       -- the product's cost count units of the product
                        line.quantity * COALESCE(
                            product_uom.factor / NULLIF(line_uom.factor, 0), 1.0
                        ),
@@ -180,7 +184,6 @@ class AccountMove(models.Model):
             line_id,
             move_id,
             product_id,
-            quantity,
             discount,
             balance,
             product_quantity,
@@ -205,7 +208,7 @@ class AccountMove(models.Model):
                         "user_id": user_id or False,
                         "product_id": product_id,
                         "agreement_id": agreement_id or False,
-                        "quantity": sign * quantity,
+                        "quantity": sign * product_quantity,
                         "discount": discount,
                         "amount": -balance,
                         # per unit of the product for now, see below

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import float_compare, float_round
 
 from .sale_flow_discount_mixin import FLOW_DISCOUNT_FIELDS
 
@@ -9,16 +10,32 @@ class AccountMoveLine(models.Model):
     _inherit = ["account.move.line", "sale.flow.discount.mixin"]
 
     # ---- discounts (issue 3) ----
-    # ``discount`` is the stack's effective discount, rounded to its digits;
-    # amounts use the unrounded one (see account.move).
+    # ``discount`` is the stack's exact effective discount (no 2-digit
+    # rounding, see sale.order.line's ``discount``): Odoo's discount
+    # allocation, UBL export and reports read it as it is.
     # No default: a default would be taken as a given value on create.
     discount = fields.Float(
+        digits=False,
         default=None,
         compute="_compute_flow_discount",
         store=True,
         readonly=False,
         precompute=True,
     )
+
+    # Vendor bills and imported entries may carry surcharges (negative
+    # discounts): only customer documents are held to 0-100 %.
+    _flow_clamp_existing_discounts = False
+
+    def _flow_get_range_checked_lines(self):
+        return self.filtered(
+            lambda line: line.move_id.move_type in ("out_invoice", "out_refund")
+        )
+
+    @api.constrains("move_id")
+    def _check_flow_discount_range_move(self):
+        # A line moved into a customer document is checked too.
+        self._check_flow_discount_range()
 
     @api.depends(*FLOW_DISCOUNT_FIELDS)
     def _compute_flow_discount(self):
@@ -34,7 +51,14 @@ class AccountMoveLine(models.Model):
         # The plain discount column sets level 1, like writing ``discount``.
         digits = self.env["decimal.precision"].precision_get("Discount")
         for line in self:
-            if round(line.discount - line._flow_get_effective_discount(), digits):
+            effective = line._flow_get_effective_discount()
+            if not float_compare(
+                line.discount,
+                float_round(effective, precision_digits=digits),
+                precision_digits=digits,
+            ):
+                line.discount = effective  # the value shown, typed again
+            else:
                 line.update(
                     {
                         "flow_discount_1": line.discount,
@@ -51,4 +75,6 @@ class AccountMoveLine(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        return super().write(self._flow_prepare_discount_vals(vals))
+        return super().write(
+            self._flow_prepare_discount_vals(self._flow_drop_shown_discount(vals))
+        )

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -41,5 +41,8 @@ class ResCompany(models.Model):
     def _check_flow_suggestion_months(self):
         if any(company.flow_suggestion_months <= 0 for company in self):
             raise ValidationError(
-                _("The purchase history used for suggestions must be at least 1 month.")
+                self.env._(
+                    "The purchase history used for suggestions must be at least "
+                    "1 month."
+                )
             )

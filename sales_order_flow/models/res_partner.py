@@ -1,7 +1,8 @@
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import format_date, html_sanitize
 from odoo.tools.misc import formatLang
 
@@ -67,6 +68,103 @@ class ResPartner(models.Model):
         compute="_compute_flow_commission_line_count",
         groups="sales_team.group_sale_salesman,account.group_account_invoice",
     )
+
+    flow_can_manage_commission_agents = fields.Boolean(
+        compute="_compute_flow_can_manage_commission_agents",
+        # new records in the form get their value from the default
+        default=lambda self: self._flow_may_manage_commission_agents(),
+        help="Technical: whether the current user may edit the agent fields.",
+    )
+
+    @api.depends_context("uid")
+    def _compute_flow_can_manage_commission_agents(self):
+        self.flow_can_manage_commission_agents = (
+            self._flow_may_manage_commission_agents()
+        )
+
+    # who is paid commissions, and on what plan: Sales Flow administrators only
+    # (a salesperson must not make themselves an agent of their own invoices)
+    _FLOW_COMMISSION_AGENT_FIELDS = (
+        "flow_is_commission_agent",
+        "flow_agent_type",
+        "flow_commission_plan_id",
+        "flow_commission_assignment_ids",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._flow_may_manage_commission_agents():
+            # context defaults count too: RPC callers choose their context
+            defaults = self.default_get(list(self._FLOW_COMMISSION_AGENT_FIELDS))
+            for vals in vals_list:
+                values = {**defaults, **vals}
+                if (
+                    values.get("flow_is_commission_agent")
+                    or values.get("flow_commission_plan_id")
+                    or values.get("flow_commission_assignment_ids")
+                    or values.get("flow_agent_type", "external") != "external"
+                ):
+                    self._flow_raise_commission_agent_access()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        agent_vals = {
+            name: vals[name]
+            for name in self._FLOW_COMMISSION_AGENT_FIELDS
+            if name in vals
+        }
+        if not agent_vals or self.env.su:
+            return super().write(vals)
+        if not self._flow_may_manage_commission_agents():
+            if self._flow_commission_agent_fields_change(vals):
+                self._flow_raise_commission_agent_access()
+            return super().write(vals)
+        if not any(
+            user._is_internal() for user in self.user_ids if user != self.env.user
+        ):
+            return super().write(vals)
+        # sudo: a Sales Flow administrator makes salespeople agents; Odoo lets
+        # only user administrators write the partner of another internal user
+        super(ResPartner, self.sudo()).write(agent_vals)
+        rest = {name: value for name, value in vals.items() if name not in agent_vals}
+        return super().write(rest) if rest else True
+
+    @api.model
+    def _flow_may_manage_commission_agents(self):
+        return self.env.su or self.env.user.has_group(
+            "sales_order_flow.group_sale_flow_admin"
+        )
+
+    def _flow_commission_agent_fields_change(self, vals):
+        """Whether ``vals`` change who is an agent, of which type or plan, or
+        the agents paid on these partners (a form saving unchanged values does
+        not)."""
+        if vals.get("flow_commission_assignment_ids"):
+            return True
+        for partner in self:
+            if "flow_is_commission_agent" in vals and bool(
+                vals["flow_is_commission_agent"]
+            ) != (partner.flow_is_commission_agent):
+                return True
+            if "flow_agent_type" in vals and (vals["flow_agent_type"] or False) != (
+                partner.flow_agent_type or False
+            ):
+                return True
+            if "flow_commission_plan_id" in vals and (
+                vals["flow_commission_plan_id"] or False
+            ) != (partner.flow_commission_plan_id.id or False):
+                return True
+        return False
+
+    @api.model
+    def _flow_raise_commission_agent_access(self):
+        raise AccessError(
+            self.env._(
+                "Only Sales Flow administrators decide who is a commission agent, "
+                "of which type and on which plan, and which agents are paid on a "
+                "customer's sales. Ask your sales manager to change it."
+            )
+        )
 
     @api.depends_context("uid")
     def _compute_flow_commission_line_count(self):
@@ -179,53 +277,80 @@ class ResPartner(models.Model):
 
         One grouped query, whatever the number of products.
 
-        :return: list of dicts ``{product (record), qty (float), order_count
+        :return: list of dicts ``{product (record), qty (float, in the
+            product's unit of measure: 2 dozen count 24 units), order_count
             (int), last_date (datetime)}``, most ordered first.
         """
         self.ensure_one()
+        self.check_access("read")
         company = company or self.env.company
         months = company.flow_suggestion_months or 12
         date_from = fields.Datetime.now() - relativedelta(months=months)
-        groups = self.env["sale.order.line"]._read_group(
-            [
-                ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
-                ("order_id.state", "=", "sale"),
-                ("order_id.date_order", ">=", date_from),
-                ("company_id", "=", company.id),
-                ("display_type", "=", False),
-                ("is_downpayment", "=", False),
-                ("flow_is_free_item", "=", False),
-                ("product_id", "!=", False),
-            ],
-            ["product_id"],
-            ["product_uom_qty:sum", "order_id:count_distinct", "order_id:array_agg"],
+        # sudo: the customer's purchase history (products, quantities, dates)
+        # is the same for every salesperson selling to this customer, not only
+        # their own orders; no order is shown, the partner's read is checked.
+        groups = (
+            self.env["sale.order.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("order_id.partner_id", "child_of", self.commercial_partner_id.id),
+                    ("order_id.state", "=", "sale"),
+                    ("order_id.date_order", ">=", date_from),
+                    ("company_id", "=", company.id),
+                    ("display_type", "=", False),
+                    ("is_downpayment", "=", False),
+                    ("flow_is_free_item", "=", False),
+                    ("product_id", "!=", False),
+                ],
+                ["product_id", "product_uom"],
+                ["product_uom_qty:sum", "order_id:array_agg"],
+            )
         )
         # Dates of all the orders at once (dotted aggregates are not supported).
-        orders = self.env["sale.order"].browse(
-            {order_id for *_rest, order_ids in groups for order_id in order_ids}
+        orders = (
+            self.env["sale.order"]
+            .sudo()
+            .browse(
+                {order_id for *_rest, order_ids in groups for order_id in order_ids}
+            )
         )
         orders.fetch(["date_order"])
+        by_product = {}
+        for product, uom, qty, order_ids in groups:
+            entry = by_product.setdefault(product, {"qty": 0.0, "order_ids": set()})
+            if uom and product.uom_id and uom != product.uom_id:
+                qty = uom._compute_quantity(qty, product.uom_id, round=False)
+            entry["qty"] += qty
+            entry["order_ids"].update(order_ids)
         result = [
             {
-                "product": product,
-                "qty": qty,
-                "order_count": count,
-                "last_date": max(orders.browse(order_ids).mapped("date_order")),
+                "product": product.sudo(False),
+                "qty": entry["qty"],
+                "order_count": len(entry["order_ids"]),
+                "last_date": max(
+                    orders.browse(entry["order_ids"]).mapped("date_order")
+                ),
             }
-            for product, qty, count, order_ids in groups
+            for product, entry in by_product.items()
         ]
         result.sort(key=lambda r: (-r["order_count"], -r["qty"], r["product"].id))
         return result[:limit]
 
     def _flow_render_favourite_products(self, favourites):
         if not favourites:
-            return Markup("<p>%s</p>") % _(
+            return Markup("<p>%s</p>") % self.env._(
                 "No confirmed orders in the purchase history period."
             )
         header = Markup(
             "<tr><th>%s</th><th class='text-end'>%s</th>"
             "<th class='text-end'>%s</th><th>%s</th></tr>"
-        ) % (_("Product"), _("Quantity"), _("Times Ordered"), _("Last Ordered"))
+        ) % (
+            self.env._("Product"),
+            self.env._("Quantity"),
+            self.env._("Times Ordered"),
+            self.env._("Last Ordered"),
+        )
         rows = Markup("").join(
             Markup(
                 "<tr><td>%s</td><td class='text-end'>%s</td>"

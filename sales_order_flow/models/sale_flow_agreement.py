@@ -1,12 +1,25 @@
+import math
 from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, html_sanitize
 
-from ..utils import lock_rows_for_retry
+from ..utils import lock_keys_for_retry, run_isolated, schedule_failure_activity
+
+# What an order line was confirmed with, kept when its agreement is amended.
+ORDER_LINE_PRICE_FIELDS = (
+    "price_unit",
+    "technical_price_unit",
+    "discount",
+    "flow_discount_1",
+    "flow_discount_2",
+    "flow_discount_3",
+    "flow_discount_manual",
+)
+DISCOUNT_LEVELS = ("flow_discount_1", "flow_discount_2", "flow_discount_3")
 
 
 class SaleFlowAgreement(models.Model):
@@ -30,7 +43,7 @@ class SaleFlowAgreement(models.Model):
         required=True,
         readonly=True,
         copy=False,
-        default=lambda self: _("New"),
+        default=lambda self: self.env._("New"),
         index="trigram",
     )
     title = fields.Char(help="Short description of the agreement.")
@@ -266,7 +279,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.date_end < agreement.date_start:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s ends (%(end)s) before it starts "
                         "(%(start)s).",
                         name=agreement.name,
@@ -280,7 +293,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.amount_committed < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The committed value of agreement %(name)s cannot be negative.",
                         name=agreement.name,
                     )
@@ -298,23 +311,23 @@ class SaleFlowAgreement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
+            if vals.get("name", self.env._("New")) == self.env._("New"):
                 vals["name"] = self.env["ir.sequence"].with_company(
                     vals.get("company_id") or self.env.company.id
-                ).next_by_code("sale.flow.agreement") or _("New")
+                ).next_by_code("sale.flow.agreement") or self.env._("New")
         return super().create(vals_list)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
         for agreement in self:
             if agreement.state not in ("draft", "cancelled"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s has been active: close or cancel it "
                         "instead of deleting it.",
                         name=agreement.name,
                     )
                 )
-        return super().unlink()
 
     # ------------------------------------------------------------------
     # Actions
@@ -323,14 +336,14 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.state != "draft":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Only draft agreements can be activated (%(name)s).",
                         name=agreement.name,
                     )
                 )
             if not agreement.line_ids and not agreement.amount_committed:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s commits nothing: add lines or a "
                         "committed value first.",
                         name=agreement.name,
@@ -349,7 +362,7 @@ class SaleFlowAgreement(models.Model):
         for agreement in self:
             if agreement.order_line_ids.filtered(lambda line: line.state == "sale"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s has confirmed orders: close it instead "
                         "of cancelling it.",
                         name=agreement.name,
@@ -365,10 +378,12 @@ class SaleFlowAgreement(models.Model):
     def action_open_calloff(self):
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Call-offs are placed on active agreements only."))
+            raise UserError(
+                self.env._("Call-offs are placed on active agreements only.")
+            )
         return {
             "type": "ir.actions.act_window",
-            "name": _("Call-off"),
+            "name": self.env._("Call-off"),
             "res_model": "sale.flow.agreement.calloff",
             "view_mode": "form",
             "target": "new",
@@ -388,7 +403,7 @@ class SaleFlowAgreement(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Commission Rules"),
+            "name": self.env._("Commission Rules"),
             "res_model": "sale.flow.commission.rule",
             "view_mode": "list,form",
             "domain": [("agreement_id", "=", self.id)],
@@ -421,7 +436,7 @@ class SaleFlowAgreement(models.Model):
         current one is closed when the new one is activated."""
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Only active agreements can be amended."))
+            raise UserError(self.env._("Only active agreements can be amended."))
         if self.next_version_id and self.next_version_id.state == "draft":
             new = self.next_version_id
         else:
@@ -464,7 +479,7 @@ class SaleFlowAgreement(models.Model):
             if previous.state == "active":
                 previous.state = "closed"
             previous.message_post(
-                body=_(
+                body=self.env._(
                     "Replaced by version %(version)s (%(name)s).",
                     version=agreement.version,
                     name=agreement.name,
@@ -474,9 +489,16 @@ class SaleFlowAgreement(models.Model):
 
     def _flow_take_over_order_lines(self, previous):
         """Order lines of ``previous`` move to the matching lines of this
-        version, so what was used stays used after an amendment."""
+        version, so what was used stays used after an amendment.
+
+        Confirmed orders keep the prices and discounts they were confirmed
+        with (core recomputes the price of any uninvoiced line whose agreement
+        line changes: the price fields of those lines are protected); only
+        their consumption moves. Quotations follow the new version's price
+        and discounts, unless they were changed by hand."""
         self.ensure_one()
-        key = self.env["sale.flow.agreement.line"]._flow_change_key
+        Line = self.env["sale.flow.agreement.line"]
+        key = Line._flow_change_key
         new_lines = {key(line): line for line in self.line_ids}
         # sudo: order lines of every salesperson move with the agreement
         order_lines = (
@@ -484,10 +506,50 @@ class SaleFlowAgreement(models.Model):
             .sudo()
             .search([("flow_agreement_line_id", "in", previous.line_ids.ids)])
         )
-        for old_line, lines in order_lines.grouped("flow_agreement_line_id").items():
-            new_line = new_lines.get(key(old_line))
-            if new_line:
+        if not order_lines:
+            return
+        SaleLine = order_lines.browse()
+        kept_fields = [
+            SaleLine._fields[fname]
+            for fname in ORDER_LINE_PRICE_FIELDS
+            if fname in SaleLine._fields
+        ]
+        confirmed = order_lines.filtered(
+            lambda line: line.state not in ("draft", "sent")
+        )
+        with self.env.protecting(kept_fields, confirmed):
+            for old_line, lines in order_lines.grouped(
+                "flow_agreement_line_id"
+            ).items():
+                new_line = new_lines.get(key(old_line))
+                if not new_line:
+                    continue
+                old_pricing = old_line._flow_get_order_line_pricing()
                 lines.write({"flow_agreement_line_id": new_line.id})
+                for line in lines - confirmed:
+                    pricing = new_line._flow_get_order_line_pricing(line)
+                    pricing.pop("price_unit", None)
+                    updates = {
+                        fname: value
+                        for fname, value in pricing.items()
+                        if fname in DISCOUNT_LEVELS
+                        and not line._flow_differs(fname, old_pricing.get(fname, 0.0))
+                        and line._flow_differs(fname, value)
+                    }
+                    if updates:
+                        line.write(updates)
+        # The orders name the new version too, without their lines being
+        # recomputed.
+        orders = order_lines.order_id.filtered(
+            lambda o: o.flow_agreement_id == previous
+        )
+        moved = order_lines.filtered(
+            lambda line: line.flow_agreement_line_id in self.line_ids
+        )
+        with self.env.protecting(
+            [*kept_fields, SaleLine._fields["flow_agreement_line_id"]], moved
+        ):
+            orders.write({"flow_agreement_id": self.id})
 
     def _flow_take_over_commission_rules(self, previous):
         """Commission rules naming ``previous`` name this version: what is
@@ -510,12 +572,14 @@ class SaleFlowAgreement(models.Model):
         new = {key(line): line for line in self.line_ids}
         for k, line in new.items():
             if k not in old:
-                changes.append(_("Line added: %(line)s", line=line._flow_describe()))
+                changes.append(
+                    self.env._("Line added: %(line)s", line=line._flow_describe())
+                )
                 continue
             for fname in line._flow_compared_fields():
                 if line[fname] != old[k][fname]:
                     changes.append(
-                        _(
+                        self.env._(
                             "%(line)s: %(field)s %(old)s → %(new)s",
                             line=line._flow_label(),
                             field=line._fields[fname].get_description(self.env)[
@@ -527,7 +591,9 @@ class SaleFlowAgreement(models.Model):
                     )
         for k, line in old.items():
             if k not in new:
-                changes.append(_("Line removed: %(line)s", line=line._flow_describe()))
+                changes.append(
+                    self.env._("Line removed: %(line)s", line=line._flow_describe())
+                )
         for fname in (
             "date_end",
             "amount_committed",
@@ -538,7 +604,7 @@ class SaleFlowAgreement(models.Model):
         ):
             if self[fname] != previous[fname]:
                 changes.append(
-                    _(
+                    self.env._(
                         "%(field)s: %(old)s → %(new)s",
                         field=self._fields[fname].get_description(self.env)["string"],
                         old=previous[fname].display_name
@@ -550,14 +616,16 @@ class SaleFlowAgreement(models.Model):
                     )
                 )
         if html_sanitize(self.terms or "") != html_sanitize(previous.terms or ""):
-            changes.append(_("Terms and conditions changed."))
+            changes.append(self.env._("Terms and conditions changed."))
         return changes
 
     def _flow_render_changes(self, changes):
         if not changes:
-            return Markup("<p>%s</p>") % _("No change from the previous version.")
+            return Markup("<p>%s</p>") % self.env._(
+                "No change from the previous version."
+            )
         return Markup("<p>%s</p><ul>%s</ul>") % (
-            _(
+            self.env._(
                 "Changes from version %(version)s:",
                 version=self.previous_version_id.version,
             ),
@@ -576,8 +644,10 @@ class SaleFlowAgreement(models.Model):
         partner_ids = tuple(agreements.commercial_partner_id.ids)
         self.env.flush_all()
         # A transaction that started before this one commits cannot see this
-        # agreement, but fails on the customer's row and is retried, then sees it.
-        lock_rows_for_retry(self.env.cr, "res_partner", partner_ids)
+        # agreement, but fails on the customer's lock and is retried, then sees
+        # it. The addon's own lock row, not the customer's: other writes on the
+        # customer (its phone, its orders) are not blocked.
+        lock_keys_for_retry(self.env.cr, "exclusive_agreements", partner_ids)
         others = (
             self.search(
                 [
@@ -602,7 +672,7 @@ class SaleFlowAgreement(models.Model):
                     continue
                 if agreement.line_ids._flow_overlaps(other.line_ids):
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Agreements %(one)s and %(other)s are both exclusive "
                             "for %(customer)s over overlapping dates and cover the "
                             "same products.",
@@ -716,11 +786,19 @@ class SaleFlowAgreement(models.Model):
         remains of an enforced line (translated UserError)."""
         self.ensure_one()
         if self.state != "active":
-            raise UserError(_("Agreement %(name)s is not active.", name=self.name))
+            raise UserError(
+                self.env._("Agreement %(name)s is not active.", name=self.name)
+            )
+        for _line, qty in lines_values:
+            if (
+                not math.isfinite(qty)
+                or float_compare(qty, 0.0, precision_digits=6) <= 0
+            ):
+                raise UserError(
+                    self.env._("Call-off quantities must be positive numbers.")
+                )
         consumption = self.line_ids._flow_get_consumption()
         for line, qty in lines_values:
-            if float_compare(qty, 0.0, precision_digits=6) <= 0:
-                raise UserError(_("Call-off quantities must be positive."))
             line._flow_check_calloff_size(qty)
             if line.max_enforced:
                 remaining = consumption.get(line.id, {}).get(
@@ -732,7 +810,7 @@ class SaleFlowAgreement(models.Model):
                     request = qty * line._flow_get_net_price()
                 if float_compare(request, remaining, precision_digits=2) > 0:
                     raise UserError(
-                        _(
+                        self.env._(
                             "%(line)s: %(request)s requested, only %(remaining)s "
                             "remains under agreement %(name)s.",
                             line=line._flow_label(),
@@ -745,35 +823,44 @@ class SaleFlowAgreement(models.Model):
     def _flow_create_calloff(
         self, lines_values, date=None, confirm=False, partner=None
     ):
-        """Create (and optionally confirm) the order of a call-off."""
+        """Create (and optionally confirm) the order of a call-off. A refused
+        call-off (limits, or a confirmation refused for a missing PO, an
+        approval...) raises and leaves no order behind."""
         self.ensure_one()
         self._flow_check_calloff(lines_values)
-        order = self.env["sale.order"].create(
-            self._flow_prepare_order_values(lines_values, date=date, partner=partner)
-        )
-        if confirm:
-            order.action_confirm()
+        with self.env.cr.savepoint():
+            order = self.env["sale.order"].create(
+                self._flow_prepare_order_values(
+                    lines_values, date=date, partner=partner
+                )
+            )
+            if confirm:
+                order.action_confirm()
         return order
 
     # ------------------------------------------------------------------
     # Crons
     # ------------------------------------------------------------------
+    _flow_cron_batch_size = 100
+
     @api.model
     def _cron_flow_expire_agreements(self):
         """Expire agreements past their end date; warn salespeople before
-        the end and when consumption reaches the agreement's threshold."""
+        the end and when consumption reaches the agreement's threshold.
+
+        By batches, each in its own savepoint: a batch that fails is run again
+        agreement by agreement, and an agreement that fails gets an activity
+        while the others go on."""
         today = fields.Date.context_today(self)
         expired = self.search([("state", "=", "active"), ("date_end", "<", today)])
-        if expired:
-            expired.write({"state": "expired"})
-            expired._message_log_batch(
-                bodies={
-                    agreement.id: self.env._(
-                        "Expired on %(date)s.", date=agreement.date_end
-                    )
-                    for agreement in expired
-                }
-            )
+        run_isolated(
+            self.env,
+            expired,
+            self._flow_expire,
+            self._flow_cron_reporter(self.env._("Expiring the agreement failed")),
+            label="Agreement expiry",
+            batch_size=self._flow_cron_batch_size,
+        )
         active = self.search([("state", "=", "active")])
         ending = active.filtered(
             lambda a: (
@@ -781,21 +868,77 @@ class SaleFlowAgreement(models.Model):
                 and a.date_end - timedelta(days=a.expiry_notice_days) <= today
             )
         )
-        for agreement in ending:
+        run_isolated(
+            self.env,
+            ending,
+            self._flow_notify_ending,
+            self._flow_cron_reporter(
+                self.env._("The end-of-agreement reminder failed")
+            ),
+            label="Agreement end reminders",
+            batch_size=self._flow_cron_batch_size,
+        )
+        run_isolated(
+            self.env,
+            active,
+            lambda agreements: agreements._flow_check_threshold(),
+            self._flow_cron_reporter(
+                self.env._("Checking the agreement's consumption failed")
+            ),
+            label="Agreement thresholds",
+            batch_size=self._flow_cron_batch_size,
+        )
+        return True
+
+    @api.model
+    def _flow_expire(self, agreements):
+        agreements.write({"state": "expired"})
+        agreements._message_log_batch(
+            bodies={
+                agreement.id: self.env._(
+                    "Expired on %(date)s.", date=agreement.date_end
+                )
+                for agreement in agreements
+            }
+        )
+
+    @api.model
+    def _flow_notify_ending(self, agreements):
+        today = fields.Date.context_today(self)
+        for agreement in agreements:
             agreement.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=min(agreement.date_end, today + timedelta(days=1)),
-                summary=_("Agreement ends soon"),
-                note=_(
+                summary=self.env._("Agreement ends soon"),
+                note=self.env._(
                     "Agreement %(name)s ends on %(date)s: prepare its renewal.",
                     name=agreement.name,
                     date=agreement.date_end,
                 ),
                 user_id=agreement.user_id.id or self.env.uid,
             )
-        ending.write({"flow_expiry_notified": True})
-        active._flow_check_threshold()
-        return True
+        agreements.write({"flow_expiry_notified": True})
+
+    @api.model
+    def _flow_cron_reporter(self, what):
+        """``on_failure`` of the agreement crons: an activity for the
+        agreement's salesperson with ``what`` failed and why."""
+
+        def report(agreement, reason):
+            agreement._flow_notify_cron_failure(
+                self.env._("%(what)s: %(reason)s", what=what, reason=reason)
+            )
+
+        return report
+
+    def _flow_notify_cron_failure(self, note, summary=None):
+        self.ensure_one()
+        schedule_failure_activity(
+            self,
+            self.user_id,
+            summary or self.env._("Scheduled action failed"),
+            note,
+        )
 
     def _flow_check_threshold(self):
         """Activity to the salesperson once the agreement or one of its lines
@@ -818,8 +961,8 @@ class SaleFlowAgreement(models.Model):
         for agreement in reached:
             agreement.activity_schedule(
                 "mail.mail_activity_data_todo",
-                summary=_("Agreement consumption threshold reached"),
-                note=_(
+                summary=self.env._("Agreement consumption threshold reached"),
+                note=self.env._(
                     "Agreement %(name)s has used %(percent)s %% or more of a "
                     "commitment.",
                     name=agreement.name,
@@ -831,7 +974,11 @@ class SaleFlowAgreement(models.Model):
 
     @api.model
     def _cron_flow_schedule_calloffs(self):
-        """Draft call-offs for the delivery schedule lines that are due."""
+        """Draft call-offs for the delivery schedule lines that are due: one
+        per agreement and date, each in its own savepoint. A call-off that
+        fails, or a scheduled product that cannot be sold any more (archived,
+        no longer sold, the line now a category commitment), is left out with
+        an activity for the agreement's salesperson; the others are created."""
         today = fields.Date.context_today(self)
         due = self.env["sale.flow.agreement.schedule"].search(
             [
@@ -848,20 +995,73 @@ class SaleFlowAgreement(models.Model):
                 self.env["sale.flow.agreement.schedule"],
             )
             by_key[schedule.line_id.agreement_id, schedule.date] |= schedule
-        for (agreement, date), schedules in by_key.items():
-            order = self.env["sale.order"].create(
-                agreement._flow_prepare_order_values(
-                    [(s.line_id, s.quantity) for s in schedules], date=date
+
+        def create_calloffs(batch):
+            for agreement, date, schedules in batch:
+                agreement._flow_create_scheduled_calloff(schedules, date)
+
+        def report(unit, reason):
+            agreement, date, _schedules = unit
+            agreement._flow_notify_cron_failure(
+                self.env._(
+                    "The scheduled call-off of %(date)s was not created: %(reason)s",
+                    date=date,
+                    reason=reason,
                 )
             )
-            schedules.write({"order_id": order.id})
-            order.message_post(
-                body=_(
-                    "Draft call-off from the delivery schedule of %(name)s.",
-                    name=agreement.name,
-                )
-            )
+
+        run_isolated(
+            self.env,
+            [
+                (agreement, date, schedules)
+                for (agreement, date), schedules in by_key.items()
+            ],
+            create_calloffs,
+            report,
+            label="Scheduled call-offs",
+        )
         return True
+
+    def _flow_create_scheduled_calloff(self, schedules, date):
+        """The draft call-off of ``schedules`` (due on ``date``), without the
+        products that cannot be sold any more (an activity says which)."""
+        self.ensure_one()
+        unsellable = schedules.filtered(
+            lambda s: (
+                not s.line_id.product_id
+                or not s.line_id.product_id.active
+                or not s.line_id.product_id.sale_ok
+            )
+        )
+        if unsellable:
+            self._flow_notify_cron_failure(
+                self.env._(
+                    "Scheduled deliveries of %(date)s not called off: %(lines)s "
+                    "cannot be sold any more (archived, not for sale, or the "
+                    "line is no longer for a product). Update the schedule.",
+                    date=date,
+                    lines=", ".join(
+                        unsellable.line_id.mapped(lambda line: line._flow_label())
+                    ),
+                ),
+                summary=self.env._("Scheduled call-off skipped"),
+            )
+        schedules -= unsellable
+        if not schedules:
+            return self.env["sale.order"]
+        order = self.env["sale.order"].create(
+            self._flow_prepare_order_values(
+                [(s.line_id, s.quantity) for s in schedules], date=date
+            )
+        )
+        schedules.write({"order_id": order.id})
+        order.message_post(
+            body=self.env._(
+                "Draft call-off from the delivery schedule of %(name)s.",
+                name=self.name,
+            )
+        )
+        return order
 
     def _flow_invalidate_consumption(self):
         """Forget the consumption read so far (it has no stored
@@ -891,4 +1091,4 @@ class SaleFlowAgreement(models.Model):
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return _("Agreement %(name)s", name=self.name)
+        return self.env._("Agreement %(name)s", name=self.name)

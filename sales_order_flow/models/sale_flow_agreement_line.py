@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
@@ -165,7 +165,7 @@ class SaleFlowAgreementLine(models.Model):
         for line in self:
             if line.qty_committed < 0 or line.amount_committed < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Agreement %(name)s: a commitment cannot be negative "
                         "(%(line)s).",
                         name=line.agreement_id.name,
@@ -174,13 +174,15 @@ class SaleFlowAgreementLine(models.Model):
                 )
             if line.commitment_type == "category_value" and not line.categ_id:
                 raise ValidationError(
-                    _("A category value commitment needs a product category.")
+                    self.env._("A category value commitment needs a product category.")
                 )
             if line.commitment_type != "category_value" and not line.product_id:
-                raise ValidationError(_("A product commitment needs a product."))
+                raise ValidationError(
+                    self.env._("A product commitment needs a product.")
+                )
             if line.max_qty_calloff and line.min_qty_calloff > line.max_qty_calloff:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(line)s: the minimum per call-off exceeds the maximum.",
                         line=line._flow_label(),
                     )
@@ -200,12 +202,14 @@ class SaleFlowAgreementLine(models.Model):
     def _flow_label(self):
         self.ensure_one()
         if self.commitment_type == "category_value":
-            return _("Category %(categ)s", categ=self.categ_id.display_name or "")
+            return self.env._(
+                "Category %(categ)s", categ=self.categ_id.display_name or ""
+            )
         return self.product_id.display_name or ""
 
     def _flow_describe(self):
         self.ensure_one()
-        return _(
+        return self.env._(
             "%(label)s, committed %(committed)s at %(price)s",
             label=self._flow_label(),
             committed=self._flow_get_committed(),
@@ -276,10 +280,21 @@ class SaleFlowAgreementLine(models.Model):
         return (1.0 - remaining) * 100.0
 
     def _flow_get_net_price(self, product=None):
+        """Net unit price in the agreement's currency, per unit of the
+        product."""
         self.ensure_one()
         price = self.price_unit
         if not price and not self.price_fixed:
             price = (product or self.product_id).lst_price
+            company_currency = self.company_id.currency_id
+            if price and company_currency and company_currency != self.currency_id:
+                price = company_currency._convert(
+                    price,
+                    self.currency_id,
+                    self.company_id,
+                    fields.Date.context_today(self),
+                    round=False,
+                )
         return price * (1.0 - self._flow_get_effective_discount() / 100.0)
 
     def _flow_get_committed_value(self):
@@ -299,26 +314,34 @@ class SaleFlowAgreementLine(models.Model):
         product = product or self.product_id
         if not product:
             raise UserError(
-                _("Choose a product of %(line)s to order.", line=self._flow_label())
+                self.env._(
+                    "Choose a product of %(line)s to order.", line=self._flow_label()
+                )
             )
         values = {
             "product_id": product.id,
             "product_uom_qty": qty,
             "flow_agreement_line_id": self.id,
         }
-        values.update(self._flow_get_order_line_pricing())
+        pricing = self._flow_get_order_line_pricing()
+        # the order line computes the agreed price itself, in the order's
+        # currency and its unit (sale.order.line._flow_get_agreed_price)
+        pricing.pop("price_unit", None)
+        values.update(pricing)
         return values
 
-    def _flow_get_order_line_pricing(self):
-        """Price and discounts an order line gets from this agreement line."""
+    def _flow_get_order_line_pricing(self, order_line=None):
+        """Price and discounts an order line gets from this agreement line.
+
+        The price is in ``order_line``'s currency and unit when it is given,
+        else in the agreement's currency per unit of the product."""
         self.ensure_one()
         values = {}
         if self._flow_has_agreed_price():
-            values["price_unit"] = self.currency_id._convert(
-                self.price_unit,
-                self.currency_id,
-                self.company_id,
-                fields.Date.context_today(self),
+            values["price_unit"] = (
+                order_line._flow_get_agreed_price()
+                if order_line and order_line.flow_agreement_line_id == self
+                else self.price_unit
             )
         if any(self[fname] for fname in DISCOUNT_FIELDS) or values:
             values.update(
@@ -348,7 +371,7 @@ class SaleFlowAgreementLine(models.Model):
             and float_compare(size, self.min_qty_calloff, precision_digits=2) < 0
         ):
             raise UserError(
-                _(
+                self.env._(
                     "%(line)s: at least %(min)s per call-off (%(size)s asked).",
                     line=self._flow_label(),
                     min=self.min_qty_calloff,
@@ -360,7 +383,7 @@ class SaleFlowAgreementLine(models.Model):
             and float_compare(size, self.max_qty_calloff, precision_digits=2) > 0
         ):
             raise UserError(
-                _(
+                self.env._(
                     "%(line)s: at most %(max)s per call-off (%(size)s asked).",
                     line=self._flow_label(),
                     max=self.max_qty_calloff,
@@ -389,11 +412,13 @@ class SaleFlowAgreementLine(models.Model):
 
         One SQL query for all the lines, whatever their number: confirmed
         order lines (ordered and delivered, converted to the product's unit),
-        posted invoices minus credit notes, and done returns. What a credit
-        note or a return gives back (the larger of both, per order line) is no
-        longer used. Amounts are untaxed, in the order's currency (orders
-        under an agreement use its pricelist). Read with SQL, so it does not
-        depend on who reads it.
+        posted invoices minus credit notes, and done returns. What returns
+        give back, and what credit notes give back of the goods the customer
+        kept (credited, not invoiced again, up to what was to invoice), is no
+        longer used: a return and its credit note count once. Amounts are
+        untaxed, in the agreement's currency (converted from the order's at
+        the order date; invoices carry their order's currency). Read with
+        SQL, so it does not depend on who reads it.
         """
         lines = self.filtered("id")
         if not lines:
@@ -407,12 +432,17 @@ class SaleFlowAgreementLine(models.Model):
             WITH sol AS (
                 SELECT l.id,
                        l.flow_agreement_line_id AS aline,
+                       o.currency_id,
+                       o.company_id,
+                       o.date_order::date AS day,
                        lu.factor AS line_factor,
                        pu.factor AS product_factor,
                        l.product_uom_qty / lu.factor * pu.factor AS qty,
                        l.qty_delivered / lu.factor * pu.factor AS delivered,
-                       l.price_subtotal AS amount
+                       l.price_subtotal AS amount,
+                       COALESCE(pt.invoice_policy, 'order') AS policy
                   FROM sale_order_line l
+                  JOIN sale_order o ON o.id = l.order_id
                   JOIN uom_uom lu ON lu.id = l.product_uom
                   JOIN product_product pp ON pp.id = l.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
@@ -447,34 +477,71 @@ class SaleFlowAgreementLine(models.Model):
                    AND dl.usage != 'customer'
                  GROUP BY s.id
             ), per_line AS (
-                SELECT s.aline, s.qty, s.amount, s.delivered,
+                SELECT s.aline, s.currency_id, s.company_id, s.day,
+                       s.qty, s.amount, s.delivered,
                        CASE WHEN s.qty != 0 THEN s.amount / s.qty ELSE 0 END
                            AS unit,
                        COALESCE(i.qty, 0) AS inv_qty,
                        COALESCE(i.amount, 0) AS inv_amount,
-                       GREATEST(COALESCE(i.refunded, 0), COALESCE(r.qty, 0))
-                           AS given_back
+                       -- returned, plus what credit notes give back of the
+                       -- goods kept: credited and not invoiced again, up to
+                       -- what was to invoice (delivered, or ordered minus
+                       -- returned); a return and its credit note count once,
+                       -- a credit note whose quantity is invoiced again (the
+                       -- reversal's "new invoice") gives nothing back
+                       COALESCE(r.qty, 0) + LEAST(
+                           COALESCE(i.refunded, 0),
+                           GREATEST(
+                               0,
+                               CASE WHEN s.policy = 'delivery' THEN s.delivered
+                                    ELSE s.qty - COALESCE(r.qty, 0) END
+                               - COALESCE(i.qty, 0)
+                           )
+                       ) AS given_back
                   FROM sol s
                   LEFT JOIN inv i ON i.id = s.id
                   LEFT JOIN ret r ON r.id = s.id
             )
-            SELECT aline,
+            SELECT aline, currency_id, company_id, day,
                    SUM(qty), SUM(amount),
                    SUM(delivered), SUM(delivered * unit),
                    SUM(inv_qty), SUM(inv_amount),
                    SUM(qty - given_back), SUM(amount - given_back * unit)
               FROM per_line
-             GROUP BY aline
+             GROUP BY aline, currency_id, company_id, day
             """,
             ids=tuple(lines.ids),
         )
+        # Read before the query (reading may run queries of its own). sudo:
+        # the agreements' currencies, whoever reads the consumption.
+        agreement_currencies = {line.id: line.currency_id for line in lines.sudo()}
         self.env.cr.execute(query)
-        raw = {
-            row[0]: dict(
-                zip(CONSUMPTION_KEYS, (float(v or 0.0) for v in row[1:]), strict=True)
+        raw = {}
+        rates = {}
+        Currency = self.env["res.currency"]
+        Company = self.env["res.company"]
+        for aline, currency_id, company_id, day, *sums in self.env.cr.fetchall():
+            values = dict(
+                zip(CONSUMPTION_KEYS, (float(v or 0.0) for v in sums), strict=True)
             )
-            for row in self.env.cr.fetchall()
-        }
+            # Amounts are in the order's currency: count them in the
+            # agreement's, at the order date (one rate per currency and day).
+            to_currency = agreement_currencies[aline]
+            if currency_id and currency_id != to_currency.id:
+                key = (currency_id, to_currency.id, company_id, day)
+                if key not in rates:
+                    rates[key] = Currency._get_conversion_rate(
+                        Currency.browse(currency_id),
+                        to_currency,
+                        Company.browse(company_id),
+                        day,
+                    )
+                for name in CONSUMPTION_KEYS:
+                    if name.startswith("amount_"):
+                        values[name] *= rates[key]
+            total = raw.setdefault(aline, dict.fromkeys(CONSUMPTION_KEYS, 0.0))
+            for name, value in values.items():
+                total[name] += value
         result = {}
         for line in lines:
             values = line._flow_empty_consumption()

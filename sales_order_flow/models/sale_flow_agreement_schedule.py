@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -17,6 +17,9 @@ class SaleFlowAgreementSchedule(models.Model):
         related="line_id.agreement_id", store=True, index=True
     )
     company_id = fields.Many2one(related="line_id.company_id", store=True)
+    # stored: switching the line to a category commitment recomputes it, which
+    # runs the check below (a schedule needs a product to call off)
+    product_id = fields.Many2one(related="line_id.product_id", store=True)
     date = fields.Date(required=True, help="Date the delivery is due.")
     quantity = fields.Float(
         required=True, digits="Product Unit of Measure", help="Quantity to deliver."
@@ -39,10 +42,15 @@ class SaleFlowAgreementSchedule(models.Model):
         ),
     ]
 
-    @api.constrains("line_id")
+    @api.constrains("line_id", "product_id")
     def _check_line_product(self):
         for schedule in self:
             if not schedule.line_id.product_id:
                 raise ValidationError(
-                    _("Only product lines of an agreement can have a schedule.")
+                    self.env._(
+                        "Only product lines of an agreement can have a delivery "
+                        "schedule: remove the schedule of %(line)s before making "
+                        "it a category commitment.",
+                        line=schedule.line_id._flow_label(),
+                    )
                 )

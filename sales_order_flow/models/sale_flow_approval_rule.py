@@ -1,5 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+APPROVER_GROUP_XMLID = "sales_order_flow.group_sale_flow_approver"
 
 
 class SaleFlowApprovalRule(models.Model):
@@ -108,12 +110,17 @@ class SaleFlowApprovalRule(models.Model):
         "rule_id",
         "user_id",
         string="Approvers",
-        domain=[("share", "=", False)],
-        help="Users who may approve quotations matching this rule.",
+        domain=lambda self: [
+            ("share", "=", False),
+            ("groups_id", "in", self.env.ref(APPROVER_GROUP_XMLID).ids),
+        ],
+        help="Users who may approve quotations matching this rule; they must "
+        "belong to the Sales Flow / Approver group.",
     )
     approver_group_id = fields.Many2one(
         "res.groups",
-        help="Every member of this group may approve quotations matching this rule.",
+        help="Every member of this group may approve quotations matching this "
+        "rule; the group must grant Sales Flow / Approver.",
     )
     note = fields.Text(
         help="Shown to the approvers: why this rule exists, what to check.",
@@ -154,7 +161,7 @@ class SaleFlowApprovalRule(models.Model):
         for rule in self:
             if not rule._has_condition():
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Approval rule %(rule)s has no condition: set at least one "
                         "(discount, margin, amount, customers or tags, sales teams "
                         "or payment terms).",
@@ -162,15 +169,50 @@ class SaleFlowApprovalRule(models.Model):
                     )
                 )
 
-    @api.constrains("approver_user_ids", "approver_group_id")
+    # company_id (always set, it has a default) makes the check run on every
+    # create, also when a caller (RPC, import) gives no approver field at all.
+    @api.constrains("approver_user_ids", "approver_group_id", "company_id")
     def _check_has_approver(self):
+        """A rule needs approvers, and each of them must be able to decide.
+
+        Approving needs the Sales Flow / Approver group: it grants reading the
+        quotation to approve (record rules) and the rejection wizard. Naming a
+        user outside it would leave an approval nobody named can give, so the
+        rule is refused with the names to fix rather than granting access from
+        a rule's configuration.
+        """
+        approver_group = self.env.ref(APPROVER_GROUP_XMLID)
+        # sudo: group membership is checked whoever configures the rule.
+        members = approver_group.sudo().users
         for rule in self:
             if not rule.approver_user_ids and not rule.approver_group_id:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Approval rule %(rule)s has no approver: name approvers or "
                         "an approver group.",
                         rule=rule.name,
+                    )
+                )
+            outsiders = rule.approver_user_ids - members
+            if outsiders:
+                raise ValidationError(
+                    self.env._(
+                        "Approval rule %(rule)s names %(users)s as approver, but "
+                        "approving needs the Sales Flow / Approver group: add them "
+                        "to it (Settings / Users) or name other approvers.",
+                        rule=rule.name,
+                        users=", ".join(outsiders.mapped("name")),
+                    )
+                )
+            group = rule.approver_group_id.sudo()
+            if group and approver_group not in group | group.trans_implied_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Approval rule %(rule)s: the members of %(group)s cannot "
+                        "approve, the group does not grant Sales Flow / Approver. "
+                        "Choose a group that does (e.g. Sales Flow / Approver).",
+                        rule=rule.name,
+                        group=group.full_name,
                     )
                 )
 
@@ -193,7 +235,11 @@ class SaleFlowApprovalRule(models.Model):
         """Users allowed to approve for these rules (named users and members of
         the approver groups)."""
         users = self.approver_user_ids | self.approver_group_id.users
-        return users.filtered(lambda u: u.active and not u.share)
+        # Users who left the approver group since the rule was saved can no
+        # longer read the quotation: they are not asked.
+        # sudo: membership is read whoever looks at the approval.
+        members = self.env.ref(APPROVER_GROUP_XMLID).sudo().users
+        return users.filtered(lambda u: u.active and not u.share and u in members)
 
     @api.model
     def _get_candidate_rules(self, companies):

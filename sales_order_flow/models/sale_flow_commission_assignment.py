@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -43,6 +43,36 @@ class SaleFlowCommissionAssignment(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the database refuses it too; checked first for a readable message
+        defaults = self.default_get(["partner_id", "team_id"])
+        for vals in vals_list:
+            values = {**defaults, **vals}
+            self._flow_check_customer_or_team(
+                values.get("partner_id"), values.get("team_id")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "partner_id" in vals or "team_id" in vals:
+            for assignment in self:
+                self._flow_check_customer_or_team(
+                    vals.get("partner_id", assignment.partner_id.id),
+                    vals.get("team_id", assignment.team_id.id),
+                )
+        return super().write(vals)
+
+    @api.model
+    def _flow_check_customer_or_team(self, partner_id, team_id):
+        if bool(partner_id) == bool(team_id):
+            raise ValidationError(
+                self.env._(
+                    "A default agent belongs to either a customer or a sales "
+                    "team: set one of them, not both."
+                )
+            )
+
     @api.constrains("agent_id", "partner_id", "team_id")
     def _check_unique_agent(self):
         for assignment in self:
@@ -56,7 +86,7 @@ class SaleFlowCommissionAssignment(models.Model):
             )
             if duplicates:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(agent)s is already a default agent there.",
                         agent=assignment.agent_id.display_name,
                     )

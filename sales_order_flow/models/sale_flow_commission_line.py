@@ -1,6 +1,7 @@
 from collections import defaultdict
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
 
@@ -159,6 +160,28 @@ class SaleFlowCommissionLine(models.Model):
         "state",
     )
     _FLOW_INSERT_FIELDS = _FLOW_M2O_FIELDS + _FLOW_VALUE_FIELDS
+
+    def write(self, vals):
+        # the database keeps these too; checked first for a readable message
+        for name in ("payable_fraction", "fraction_start"):
+            value = vals.get(name) or 0.0
+            if value < 0 or value > 1 or (name == "fraction_start" and value == 1):
+                raise ValidationError(
+                    self.env._("The payable part of a commission is between 0 and 1.")
+                )
+        if "state" in vals or "settlement_id" in vals:
+            for line in self:
+                state = vals.get("state", line.state)
+                settlement = vals.get("settlement_id", line.settlement_id.id)
+                if (state == "settled") != bool(settlement):
+                    raise ValidationError(
+                        self.env._(
+                            "A commission line is settled exactly when it belongs "
+                            "to a settlement: settle it with the Settle "
+                            "Commissions wizard."
+                        )
+                    )
+        return super().write(vals)
 
     @api.depends("amount", "payable_fraction")
     def _compute_amount_payable(self):
@@ -518,5 +541,5 @@ class SaleFlowCommissionLine(models.Model):
             "res_model": "account.move",
             "res_id": self.invoice_id.id,
             "view_mode": "form",
-            "name": _("Invoice"),
+            "name": self.env._("Invoice"),
         }

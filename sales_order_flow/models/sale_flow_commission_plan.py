@@ -1,20 +1,18 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import float_round
+from odoo.tools import date_utils, float_round
 
-from ..utils import lock_rows_for_retry
+from ..utils import lock_keys_for_retry
 from .sale_flow_commission_rule import CommissionRate
 
-# Period keys: the first month of the period a date falls in.
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+# Volume periods of tiered rules and settlements (odoo.tools.date_utils units).
+PERIOD_TYPES = ("month", "quarter", "year")
 
 
 def period_start(date, period_type):
     """First day of the month, quarter or year ``date`` falls in."""
-    months = PERIOD_MONTHS[period_type]
-    month = ((date.month - 1) // months) * months + 1
-    return date.replace(month=month, day=1)
+    return date_utils.start_of(date, period_type)
 
 
 class SaleFlowCommissionPlan(models.Model):
@@ -167,7 +165,7 @@ class SaleFlowCommissionPlan(models.Model):
         volumes = defaultdict(float)
         wanted = set(keys)
         for agent, month, base in groups:
-            for period_type in PERIOD_MONTHS:
+            for period_type in PERIOD_TYPES:
                 key = (agent.id, period_type, period_start(month, period_type))
                 if key in wanted:
                     volumes[key] += base
@@ -250,8 +248,10 @@ class SaleFlowCommissionPlan(models.Model):
             for company in self.env["res.company"].browse(company_ids)
         }
         if lock_volumes and volume_keys:
-            lock_rows_for_retry(
-                self.env.cr, "res_partner", {key[0] for key in volume_keys}
+            # the addon's own lock row per agent, not the agent's partner row:
+            # unrelated writes on the partner are not blocked
+            lock_keys_for_retry(
+                self.env.cr, "commission_volumes", {key[0] for key in volume_keys}
             )
         volumes = self._flow_load_volumes(volume_keys, company_ids)
         results = []

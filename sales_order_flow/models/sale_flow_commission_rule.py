@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -224,14 +224,16 @@ class SaleFlowCommissionRule(models.Model):
                 )
                 if record
             ]
-            rule.name = " / ".join(scope) or _("Default")
+            rule.name = " / ".join(scope) or self.env._("Default")
 
     @api.constrains("rate_type", "tier_ids")
     def _check_tiers(self):
         for rule in self:
             if rule.rate_type == "tiers" and not rule.tier_ids:
                 raise ValidationError(
-                    _("Rule %(rule)s: a tiered rule needs tiers.", rule=rule.name)
+                    self.env._(
+                        "Rule %(rule)s: a tiered rule needs tiers.", rule=rule.name
+                    )
                 )
         self.tier_ids._check_increasing()
 
@@ -252,12 +254,16 @@ class SaleFlowCommissionRule(models.Model):
         for name in ("rate", "fixed_amount", "reduced_rate"):
             if (vals.get(name) or 0.0) < 0:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "%(field)s cannot be negative: a commission rate or amount "
                         "is zero or more.",
                         field=self._fields[name].get_description(self.env)["string"],
                     )
                 )
+        if not 0.0 <= (vals.get("discount_threshold") or 0.0) <= 100.0:
+            raise ValidationError(
+                self.env._("The discount threshold is a percentage between 0 and 100.")
+            )
 
     # ------------------------------------------------------------------
     # Matching and rates (used by the plan's engine)

@@ -1,5 +1,5 @@
-from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 
 
 class SaleFlowCommissionSettlement(models.Model):
@@ -90,15 +90,25 @@ class SaleFlowCommissionSettlement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            # the database refuses it too; checked first for a readable message
+            date_from, date_to = vals.get("date_from"), vals.get("date_to")
+            if (
+                date_from
+                and date_to
+                and fields.Date.to_date(date_from) > fields.Date.to_date(date_to)
+            ):
+                raise ValidationError(
+                    self.env._("A settlement's period cannot end before it starts.")
+                )
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code(
                     "sale.flow.commission.settlement"
-                ) or _("New")
+                ) or self.env._("New")
         return super().create(vals_list)
 
     def _get_report_base_filename(self):
         self.ensure_one()
-        return _("Commission Statement - %(name)s", name=self.name)
+        return self.env._("Commission Statement - %(name)s", name=self.name)
 
     # ------------------------------------------------------------------
     # Actions
@@ -122,6 +132,7 @@ class SaleFlowCommissionSettlement(models.Model):
         }
 
     def action_create_bill(self):
+        self._flow_check_settler()
         journal = self.env["account.journal"].search(
             [
                 *self.env["account.journal"]._check_company_domain(self.company_id),
@@ -130,30 +141,68 @@ class SaleFlowCommissionSettlement(models.Model):
             limit=1,
         )
         if not journal:
-            raise UserError(_("Create a purchase journal for the vendor bills first."))
-        return self._flow_create_bills(journal)
+            raise UserError(
+                self.env._("Create a purchase journal for the vendor bills first.")
+            )
+        bills = self._flow_create_bills(journal)
+        if not bills:
+            return True
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_in_invoice_type"
+        )
+        if len(bills) == 1:
+            action.update(
+                {"res_id": bills.id, "view_mode": "form", "views": [(False, "form")]}
+            )
+        else:
+            action["domain"] = [("id", "in", bills.ids)]
+        return action
 
     def action_cancel(self):
+        self._flow_check_settler()
         if any(
             settlement.invoice_id and settlement.invoice_id.state != "cancel"
             for settlement in self
         ):
             raise UserError(
-                _("Cancel the vendor bill of the settlement first; that frees it.")
+                self.env._(
+                    "Cancel the vendor bill of the settlement first; that frees it."
+                )
             )
         self._flow_release()
+        return True
 
     # ------------------------------------------------------------------
     # Business methods
     # ------------------------------------------------------------------
+    @api.model
+    def _flow_check_settler(self):
+        """Accountants settle commissions (they make and pay the vendor
+        bills), as they settle rebates; others get a message, not an access
+        error on journal entries."""
+        if not (
+            self.env.su or self.env.user.has_group("account.group_account_invoice")
+        ):
+            raise UserError(
+                self.env._(
+                    "Commissions are settled by accountants (Invoicing: Billing "
+                    "or Accountant rights), who make and pay the agents' vendor "
+                    "bills. Ask your accountant to settle them."
+                )
+            )
+
     def _flow_release(self):
         """Cancel the settlements and free their lines for another settlement."""
         settlements = self.filtered(lambda s: s.state != "cancel")
-        settlements.line_ids._flow_release()
+        # sudo: lines are written only by the settlement flow; whoever may
+        # cancel the settlement (or its bill) frees its lines
+        settlements.line_ids.sudo()._flow_release()
         settlements.write({"state": "cancel"})
         for settlement in settlements:
             settlement.message_post(
-                body=_("Settlement cancelled: its commissions can be settled again.")
+                body=self.env._(
+                    "Settlement cancelled: its commissions can be settled again."
+                )
             )
 
     def _flow_create_bills(self, journal):
@@ -193,7 +242,7 @@ class SaleFlowCommissionSettlement(models.Model):
                 Command.create(
                     {
                         "product_id": product.id,
-                        "name": _(
+                        "name": self.env._(
                             "Commissions %(name)s (%(date_from)s - %(date_to)s)",
                             name=self.name,
                             date_from=self.date_from,

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class SaleFlowCommissionTarget(models.Model):
@@ -51,6 +52,42 @@ class SaleFlowCommissionTarget(models.Model):
             "A target must be a positive amount.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = self.default_get(["date_from", "date_to", "target_amount"])
+        for vals in vals_list:
+            values = {**defaults, **vals}
+            self._flow_check_values(
+                values.get("date_from"),
+                values.get("date_to"),
+                values.get("target_amount"),
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if {"date_from", "date_to", "target_amount"} & set(vals):
+            for target in self:
+                self._flow_check_values(
+                    vals.get("date_from", target.date_from),
+                    vals.get("date_to", target.date_to),
+                    vals.get("target_amount", target.target_amount),
+                )
+        return super().write(vals)
+
+    @api.model
+    def _flow_check_values(self, date_from, date_to, target_amount):
+        # the database refuses them too; checked first for a readable message
+        if (
+            date_from
+            and date_to
+            and fields.Date.to_date(date_from) > fields.Date.to_date(date_to)
+        ):
+            raise ValidationError(
+                self.env._("A target's period cannot end before it starts.")
+            )
+        if (target_amount or 0.0) <= 0:
+            raise ValidationError(self.env._("A target must be a positive amount."))
 
     @api.depends("agent_id", "date_from", "date_to", "target_amount")
     def _compute_achieved(self):

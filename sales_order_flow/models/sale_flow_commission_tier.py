@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -45,11 +45,11 @@ class SaleFlowCommissionTier(models.Model):
             for tier in rule.tier_ids.sorted(lambda t: (t.sequence, t.id)):
                 if tier.threshold < 0 or tier.rate < 0:
                     raise ValidationError(
-                        _("Tier thresholds and rates cannot be negative.")
+                        self.env._("Tier thresholds and rates cannot be negative.")
                     )
                 if previous is not None and tier.threshold <= previous:
                     raise ValidationError(
-                        _(
+                        self.env._(
                             "Rule %(rule)s: each tier must start above the "
                             "previous one (tiers overlap or do not increase).",
                             rule=rule.name,
@@ -65,20 +65,57 @@ class SaleFlowCommissionTier(models.Model):
         for vals in vals_list:
             if (vals.get("threshold") or 0.0) < 0 or (vals.get("rate") or 0.0) < 0:
                 raise ValidationError(
-                    _("Tier thresholds and rates cannot be negative.")
+                    self.env._("Tier thresholds and rates cannot be negative.")
                 )
             key = (vals.get("rule_id"), vals.get("threshold") or 0.0)
             if key in seen:
-                raise ValidationError(
-                    _(
-                        "Two tiers of a rule start at the same volume: tiers "
-                        "cannot overlap."
-                    )
-                )
+                self._flow_raise_same_threshold()
             seen.add(key)
+        self._flow_check_threshold_free(seen)
         return super().create(vals_list)
 
     def write(self, vals):
         if (vals.get("threshold") or 0.0) < 0 or (vals.get("rate") or 0.0) < 0:
-            raise ValidationError(_("Tier thresholds and rates cannot be negative."))
+            raise ValidationError(
+                self.env._("Tier thresholds and rates cannot be negative.")
+            )
+        if "threshold" in vals or "rule_id" in vals:
+            keys = {
+                (
+                    vals.get("rule_id", tier.rule_id.id),
+                    vals.get("threshold", tier.threshold) or 0.0,
+                )
+                for tier in self
+            }
+            if len(keys) < len(self):
+                self._flow_raise_same_threshold()
+            self._flow_check_threshold_free(keys, exclude=self)
         return super().write(vals)
+
+    def _flow_check_threshold_free(self, keys, exclude=None):
+        """No other tier of the rule starts at these (rule id, threshold)."""
+        keys = {(rule_id, threshold) for rule_id, threshold in keys if rule_id}
+        if not keys:
+            return
+        existing = self.search_fetch(
+            [
+                ("rule_id", "in", list({rule_id for rule_id, _t in keys})),
+                ("id", "not in", (exclude or self.browse()).ids),
+            ],
+            ["rule_id", "threshold"],
+        )
+        rounding = existing.currency_id[:1].rounding or 0.01
+        for tier in existing:
+            for rule_id, threshold in keys:
+                if rule_id == tier.rule_id.id and (
+                    abs(tier.threshold - threshold) < rounding / 2
+                ):
+                    self._flow_raise_same_threshold()
+
+    @api.model
+    def _flow_raise_same_threshold(self):
+        raise ValidationError(
+            self.env._(
+                "Two tiers of a rule start at the same volume: tiers cannot overlap."
+            )
+        )

@@ -1,6 +1,6 @@
 import math
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -77,7 +77,7 @@ class SaleFlowDiscountRule(models.Model):
     min_qty = fields.Float(
         string="Minimum Quantity",
         digits="Product Unit of Measure",
-        help="Minimum quantity of the line.",
+        help="Minimum quantity of the line, in the product's unit of measure.",
     )
     min_line_amount = fields.Monetary(
         string="Minimum Line Amount",
@@ -131,13 +131,15 @@ class SaleFlowDiscountRule(models.Model):
         string="For Every",
         digits="Product Unit of Measure",
         default=1.0,
-        help="Buy X: free items are given for every X units of the line.",
+        help="Buy X: free items are given for every X units of the line (in the "
+        "product's unit of measure).",
     )
     free_qty = fields.Float(
         string="Free Quantity",
         digits="Product Unit of Measure",
         default=1.0,
-        help="Get Y: free quantity given for every X units.",
+        help="Get Y: free quantity given for every X units (in the free "
+        "product's unit of measure).",
     )
     exclusive = fields.Boolean(
         help="When this rule applies to a line, the rules after it are not "
@@ -218,17 +220,21 @@ class SaleFlowDiscountRule(models.Model):
         for rule in self:
             if rule.effect == "percent" and not rule.discount_percent:
                 raise ValidationError(
-                    _("Rule %(rule)s: give the discount percentage.", rule=rule.name)
+                    self.env._(
+                        "Rule %(rule)s: give the discount percentage.", rule=rule.name
+                    )
                 )
             if rule.effect == "fixed" and not rule.fixed_amount:
                 raise ValidationError(
-                    _("Rule %(rule)s: give the amount off per unit.", rule=rule.name)
+                    self.env._(
+                        "Rule %(rule)s: give the amount off per unit.", rule=rule.name
+                    )
                 )
             if rule.effect == "free" and not (
                 rule.free_product_id and rule.free_qty > 0 and rule.free_per_qty > 0
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Rule %(rule)s: give the free product, the quantity bought "
                         "and the free quantity.",
                         rule=rule.name,
@@ -250,8 +256,8 @@ class SaleFlowDiscountRule(models.Model):
         if conflicts:
             return {
                 "warning": {
-                    "title": _("Overlapping rules"),
-                    "message": _(
+                    "title": self.env._("Overlapping rules"),
+                    "message": self.env._(
                         "These active rules have the same priority and overlap this "
                         "one: %(rules)s. Give them different priorities to decide "
                         "which applies first.",

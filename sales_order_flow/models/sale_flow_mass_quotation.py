@@ -5,7 +5,7 @@ import psycopg2
 from dateutil.relativedelta import relativedelta
 
 import odoo
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -39,12 +39,14 @@ class SaleFlowMassQuotation(models.Model):
     _flow_cron_time_budget = 60
 
     def _default_name(self):
-        return _(
+        return self.env._(
             "Mass quotation %(date)s",
             date=format_date(self.env, fields.Date.context_today(self)),
         )
 
-    name = fields.Char(required=True, default=_default_name, tracking=True)
+    name = fields.Char(
+        required=True, default=lambda self: self._default_name(), tracking=True
+    )
     company_id = fields.Many2one(
         comodel_name="res.company",
         required=True,
@@ -89,10 +91,14 @@ class SaleFlowMassQuotation(models.Model):
         help="Customers who receive a quotation, in addition to those matching the "
         "filter.",
     )
+    use_partner_domain = fields.Boolean(
+        string="Add Customers by Filter",
+        help="Also send the offer to every customer matching a filter.",
+    )
     partner_domain = fields.Char(
         string="Customer Filter",
-        help="Customers matching this filter also receive a quotation. An empty "
-        "filter selects nobody: list customers above or set conditions here.",
+        help="With 'Add Customers by Filter', customers matching this filter also "
+        "receive a quotation; 'Match all records' means every contact.",
     )
     send_quotations = fields.Boolean(
         string="Send by Email",
@@ -160,7 +166,7 @@ class SaleFlowMassQuotation(models.Model):
     # ------------------------------------------------------------------
     # Compute methods
     # ------------------------------------------------------------------
-    @api.depends("partner_ids", "partner_domain", "line_ids")
+    @api.depends("partner_ids", "use_partner_domain", "partner_domain", "line_ids")
     def _compute_customer_count(self):
         counts = self._flow_line_counts()
         for run in self:
@@ -204,7 +210,13 @@ class SaleFlowMassQuotation(models.Model):
     @api.constrains("partner_domain")
     def _check_partner_domain(self):
         for run in self:
-            run._get_partner_domain()
+            run._parse_partner_domain()
+
+    @api.onchange("use_partner_domain")
+    def _onchange_use_partner_domain(self):
+        # start from the customers, as the filter widget will count them
+        if self.use_partner_domain and not self.partner_domain:
+            self.partner_domain = "[('customer_rank', '>', 0)]"
 
     @api.onchange("source_order_id")
     def _onchange_source_order_id(self):
@@ -223,7 +235,9 @@ class SaleFlowMassQuotation(models.Model):
     def _unlink_except_running(self):
         if any(run.state == "running" for run in self):
             raise UserError(
-                _("A running mass quotation cannot be deleted: wait until it is done.")
+                self.env._(
+                    "A running mass quotation cannot be deleted: wait until it is done."
+                )
             )
 
     # ------------------------------------------------------------------
@@ -245,7 +259,7 @@ class SaleFlowMassQuotation(models.Model):
             {
                 "domain": [("id", "in", orders.ids)],
                 "context": {"create": False},
-                "name": _("Quotations of %(run)s", run=self.name),
+                "name": self.env._("Quotations of %(run)s", run=self.name),
             }
         )
         if len(orders) == 1:
@@ -264,7 +278,7 @@ class SaleFlowMassQuotation(models.Model):
             {
                 "domain": [("run_id", "=", self.id)],
                 "context": {"search_default_failed": 1, "create": False},
-                "name": _("Results of %(run)s", run=self.name),
+                "name": self.env._("Results of %(run)s", run=self.name),
             }
         )
         return action
@@ -273,14 +287,26 @@ class SaleFlowMassQuotation(models.Model):
     # Business methods: targets and values
     # ------------------------------------------------------------------
     def _get_partner_domain(self):
-        """Return the customer filter as a domain, [] when it selects nobody.
+        """Return the customer filter as a domain, None when there is none
+        (an empty domain matches every contact, as the filter widget shows).
+
+        :raise ValidationError: when the filter is not a valid domain
+        """
+        self.ensure_one()
+        if not self.use_partner_domain:
+            return None
+        return self._parse_partner_domain()
+
+    def _parse_partner_domain(self):
+        """The filter's text as a domain (None when empty), checked even while
+        the filter is off: a saved filter is always a valid one.
 
         :raise ValidationError: when the filter is not a valid domain
         """
         self.ensure_one()
         text = (self.partner_domain or "").strip()
         if not text:
-            return []
+            return None
         eval_context = {
             "uid": self.env.uid,
             "user": self.env.user,
@@ -299,7 +325,7 @@ class SaleFlowMassQuotation(models.Model):
             self.env["res.partner"]._search(domain)
         except Exception as error:
             raise ValidationError(
-                _(
+                self.env._(
                     "The customer filter of %(run)s is not valid: %(error)s",
                     run=self.name,
                     error=error,
@@ -314,7 +340,7 @@ class SaleFlowMassQuotation(models.Model):
         # in the form, the list holds new records wrapping the real ones
         partners = self.with_context(active_test=False).partner_ids._origin
         domain = self._get_partner_domain()
-        if domain:
+        if domain is not None:
             partners |= self.env["res.partner"].search(domain, order="id")
         return partners
 
@@ -322,7 +348,7 @@ class SaleFlowMassQuotation(models.Model):
         """Why a quotation is not even tried for ``partner`` (False when it is)."""
         self.ensure_one()
         if partner.company_id and partner.company_id != self.company_id:
-            return _(
+            return self.env._(
                 "%(customer)s belongs to company %(partner_company)s: quotations of "
                 "%(company)s cannot be made for them.",
                 customer=partner.display_name,
@@ -330,7 +356,9 @@ class SaleFlowMassQuotation(models.Model):
                 company=self.company_id.name,
             )
         if not partner.active:
-            return _("%(customer)s is archived.", customer=partner.display_name)
+            return self.env._(
+                "%(customer)s is archived.", customer=partner.display_name
+            )
         return False
 
     def _prepare_order_line_values_list(self):
@@ -440,11 +468,11 @@ class SaleFlowMassQuotation(models.Model):
         self.ensure_one()
         if self.state != "draft":
             raise UserError(
-                _("%(run)s has already been generated.", run=self.display_name)
+                self.env._("%(run)s has already been generated.", run=self.display_name)
             )
         if not self.source_order_id and not self.sale_order_template_id:
             raise UserError(
-                _(
+                self.env._(
                     "Choose a source quotation or a quotation template for "
                     "%(run)s: it gives the lines of every quotation.",
                     run=self.display_name,
@@ -452,7 +480,7 @@ class SaleFlowMassQuotation(models.Model):
             )
         if not self._prepare_order_line_values_list():
             raise UserError(
-                _(
+                self.env._(
                     "The source of %(run)s has no lines: add products to it first.",
                     run=self.display_name,
                 )
@@ -470,7 +498,7 @@ class SaleFlowMassQuotation(models.Model):
         partners = self._get_target_partners()
         if not partners:
             raise UserError(
-                _(
+                self.env._(
                     "Select at least one customer, or a filter matching customers, "
                     "before generating the quotations of %(run)s.",
                     run=self.display_name,
@@ -499,7 +527,7 @@ class SaleFlowMassQuotation(models.Model):
             self._flow_process_pending()
         else:
             self.message_post(
-                body=_(
+                body=self.env._(
                     "%(count)s customers: the quotations are created in the "
                     "background, in batches of %(batch)s.",
                     count=len(partners),
@@ -547,7 +575,9 @@ class SaleFlowMassQuotation(models.Model):
             lines.write(
                 {
                     "state": "failed",
-                    "message": _("The source of the run has no lines any more."),
+                    "message": self.env._(
+                        "The source of the run has no lines any more."
+                    ),
                 }
             )
             return
@@ -600,11 +630,11 @@ class SaleFlowMassQuotation(models.Model):
         for line in lines:
             reasons = line.order_id._flow_approval_blockers()
             if reasons:
-                line.message = _(
+                line.message = self.env._(
                     "Created but not sent: %(reasons)s", reasons="\n".join(reasons)
                 )
             elif not line.partner_id.email:
-                line.message = _(
+                line.message = self.env._(
                     "Created but not sent: %(customer)s has no email address.",
                     customer=line.partner_id.display_name,
                 )
@@ -631,7 +661,7 @@ class SaleFlowMassQuotation(models.Model):
             except psycopg2.OperationalError:
                 raise
             except Exception as error:  # noqa: BLE001 - reported on the line
-                line.message = _(
+                line.message = self.env._(
                     "Created but not sent: %(error)s",
                     error=self._flow_error_text(error),
                 )
@@ -643,7 +673,7 @@ class SaleFlowMassQuotation(models.Model):
             "sale.email_template_edi_sale", raise_if_not_found=False
         )
         if not template:
-            raise UserError(_("The quotation email template is missing."))
+            raise UserError(self.env._("The quotation email template is missing."))
         orders.with_context(mark_so_as_sent=True).message_post_with_source(
             template,
             email_layout_xmlid="mail.mail_notification_layout_with_responsible_signature",
@@ -657,7 +687,7 @@ class SaleFlowMassQuotation(models.Model):
         if isinstance(error, UserError | ValidationError) and error.args:
             return str(error.args[0])
         _logger.warning("Mass quotation: unexpected error", exc_info=error)
-        return _(
+        return self.env._(
             "The quotation could not be created because of an unexpected error; "
             "the server log has the details."
         )
@@ -668,7 +698,7 @@ class SaleFlowMassQuotation(models.Model):
         self.invalidate_recordset(["created_count", "sent_count", "failed_count"])
         self.state = "done" if self.created_count or not self.failed_count else "failed"
         self.message_post(
-            body=_(
+            body=self.env._(
                 "Mass quotation finished: %(created)s quotations created, %(sent)s "
                 "sent, %(failed)s customers failed.",
                 created=self.created_count,

@@ -2,12 +2,18 @@ import logging
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, date_utils, float_compare, float_round, format_date
 from odoo.tools.misc import formatLang
 
+from ..utils import internal_context, run_isolated, schedule_failure_activity
+
 _logger = logging.getLogger(__name__)
+
+# Set by the program's create/write around its tiers' commands (see
+# sale.flow.rebate.tier._check_values): an internal key a client cannot send.
+TIERS_CHECKED_BY_PROGRAM_KEY = "sale_flow_rebate_tiers_checked_by_program"
 
 
 class SaleFlowRebateProgram(models.Model):
@@ -16,7 +22,7 @@ class SaleFlowRebateProgram(models.Model):
 
     _name = "sale.flow.rebate.program"
     _description = "Rebate Program"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
     # accountants (read access) settle programs and the settlement is noted here
@@ -32,6 +38,15 @@ class SaleFlowRebateProgram(models.Model):
         default=lambda self: self.env.company,
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    user_id = fields.Many2one(
+        comodel_name="res.users",
+        string="Responsible",
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False)]",
+        tracking=True,
+        help="Gets an activity when a scheduled settlement or accrual of the "
+        "program fails.",
+    )
     state = fields.Selection(
         selection=[("draft", "Draft"), ("active", "Active"), ("closed", "Closed")],
         required=True,
@@ -156,6 +171,12 @@ class SaleFlowRebateProgram(models.Model):
         check_company=True,
         domain="[('type', '=', 'general')]",
     )
+    accrued_until = fields.Date(
+        readonly=True,
+        copy=False,
+        help="Last month end accrued by the scheduled action; a month it missed "
+        "is caught up at its next run.",
+    )
     auto_settle = fields.Boolean(
         string="Settle Automatically",
         help="Settle each period once it is over, by the scheduled action.",
@@ -190,6 +211,56 @@ class SaleFlowRebateProgram(models.Model):
             program.tier_ids._check_sequence(program.tier_ids)
 
     @api.constrains(
+        "state",
+        "product_id",
+        "account_id",
+        "accrual",
+        "accrual_expense_account_id",
+        "accrual_liability_account_id",
+    )
+    def _check_active_setup(self):
+        """An active program can be settled and accrued: what the credit notes
+        and accrual entries need is there (checked again when they are made:
+        an account can be deprecated later)."""
+        for program in self.filtered(lambda p: p.state != "draft"):
+            program._check_credit_note_setup()
+            program._check_usable_accounts()
+
+    def _check_credit_note_setup(self):
+        self.ensure_one()
+        if not (self.product_id or self.account_id):
+            raise ValidationError(
+                self.env._(
+                    "Set a rebate product or a rebate account on program "
+                    "%(name)s: the credit notes need one.",
+                    name=self.name,
+                )
+            )
+
+    def _check_usable_accounts(self, accrual=None):
+        """Refuse deprecated accounts (the journal would refuse the entries).
+        ``accrual``: only the accrual accounts (True) or only the credit
+        notes' (False); both by default."""
+        self.ensure_one()
+        accounts = self.env["account.account"]
+        if accrual is not False and self.accrual:
+            accounts |= self.accrual_expense_account_id | (
+                self.accrual_liability_account_id
+            )
+        if accrual is not True:
+            accounts |= self.account_id
+        deprecated = accounts.filtered("deprecated")
+        if deprecated:
+            raise ValidationError(
+                self.env._(
+                    "Rebate program %(name)s uses the deprecated account "
+                    "%(account)s: choose another one.",
+                    name=self.name,
+                    account=deprecated[0].display_name,
+                )
+            )
+
+    @api.constrains(
         "accrual", "accrual_expense_account_id", "accrual_liability_account_id"
     )
     def _check_accrual_accounts(self):
@@ -199,7 +270,7 @@ class SaleFlowRebateProgram(models.Model):
                 and program.accrual_liability_account_id
             ):
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Rebate program %(name)s accrues: set its expense and "
                         "accrued liability accounts.",
                         name=program.name,
@@ -216,7 +287,7 @@ class SaleFlowRebateProgram(models.Model):
                 # the rebate is computed on untaxed amounts: the credit note's
                 # untaxed amount must be exactly the rebate
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "The rebate product %(product)s has taxes included in its "
                         "price; rebates are untaxed amounts. Use a product with "
                         "taxes excluded from the price, or none.",
@@ -228,29 +299,25 @@ class SaleFlowRebateProgram(models.Model):
         for program in self:
             if program.state == "draft":
                 raise UserError(
-                    _(
+                    self.env._(
                         "Activate rebate program %(name)s before settling it.",
                         name=program.name,
                     )
                 )
-            if not (program.product_id or program.account_id):
-                raise UserError(
-                    _(
-                        "Set a rebate product or a rebate account on program "
-                        "%(name)s: the credit notes need one.",
-                        name=program.name,
-                    )
-                )
+            program._check_credit_note_setup()
+            program._check_usable_accounts(accrual=False)
             if not program.tier_ids:
                 raise UserError(
-                    _("Rebate program %(name)s has no tiers.", name=program.name)
+                    self.env._(
+                        "Rebate program %(name)s has no tiers.", name=program.name
+                    )
                 )
 
     @api.model_create_multi
     def create(self, vals_list):
         programs = super(
             SaleFlowRebateProgram,
-            self.with_context(sale_flow_rebate_tiers_deferred=True),
+            self.with_context(**internal_context(TIERS_CHECKED_BY_PROGRAM_KEY)),
         ).create(vals_list)
         return programs.with_env(self.env)
 
@@ -259,7 +326,7 @@ class SaleFlowRebateProgram(models.Model):
         # order once, when all of them are written (constraint on tier_ids)
         return super(
             SaleFlowRebateProgram,
-            self.with_context(sale_flow_rebate_tiers_deferred=True),
+            self.with_context(**internal_context(TIERS_CHECKED_BY_PROGRAM_KEY)),
         ).write(vals)
 
     # ------------------------------------------------------------------
@@ -270,7 +337,7 @@ class SaleFlowRebateProgram(models.Model):
         for program in self:
             if not program.tier_ids:
                 raise UserError(
-                    _(
+                    self.env._(
                         "Add at least one tier to rebate program %(name)s before "
                         "activating it.",
                         name=program.name,
@@ -278,29 +345,34 @@ class SaleFlowRebateProgram(models.Model):
                 )
             if not (program.partner_ids or program.category_ids):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Choose the customers or customer tags of rebate program "
                         "%(name)s before activating it.",
                         name=program.name,
                     )
                 )
+            program._check_credit_note_setup()
+            program._check_usable_accounts()
         self.state = "active"
+        return True
 
     def action_close(self):
         self.state = "closed"
+        return True
 
     def action_draft(self):
         if self.settlement_ids:
             raise UserError(
-                _("A rebate program with settlements cannot go back to draft.")
+                self.env._("A rebate program with settlements cannot go back to draft.")
             )
         self.state = "draft"
+        return True
 
     def action_open_settle(self):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Settle Rebates"),
+            "name": self.env._("Settle Rebates"),
             "res_model": "sale.flow.rebate.program.settle",
             "view_mode": "form",
             "target": "new",
@@ -334,7 +406,7 @@ class SaleFlowRebateProgram(models.Model):
         if self.period_type == "month":
             return format_date(self.env, period_start, date_format="MMMM y")
         if self.period_type == "quarter":
-            return _(
+            return self.env._(
                 "Q%(quarter)s %(year)s",
                 quarter=(period_start.month - 1) // 3 + 1,
                 year=period_start.year,
@@ -519,7 +591,7 @@ class SaleFlowRebateProgram(models.Model):
         self.ensure_one()
         if self.basis == "amount":
             return self.currency_id.format(volume)
-        return _(
+        return self.env._(
             "%(quantity)s units",
             quantity=formatLang(self.env, volume),
         )
@@ -529,12 +601,12 @@ class SaleFlowRebateProgram(models.Model):
         reach the next tier (5.00 %)"."""
         self.ensure_one()
         if result["next_tier"]:
-            return _(
+            return self.env._(
                 "%(missing)s more to reach the next tier (%(rate)s %%)",
                 missing=self._format_volume(result["missing"]),
                 rate=formatLang(self.env, result["next_tier"].rate),
             )
-        return _("Highest tier reached")
+        return self.env._("Highest tier reached")
 
     # ------------------------------------------------------------------
     # Settlement
@@ -554,18 +626,33 @@ class SaleFlowRebateProgram(models.Model):
             )
         )
 
+    def _get_counted_lines_domain(self):
+        """Settlement lines that count: a cancelled credit note paid nothing
+        (its line is settled again); a line without credit note recorded an
+        overpayment or a deduction."""
+        self.ensure_one()
+        return [
+            ("program_id", "=", self.id),
+            "|",
+            ("move_id", "=", False),
+            ("move_id.state", "!=", "cancel"),
+        ]
+
     def _get_paid(self, period_start):
-        """Per customer: (amount paid for the period, last settlement sequence)."""
+        """Per customer: (amount settled for the period, last settlement
+        sequence)."""
         self.ensure_one()
         Line = self.env["sale.flow.rebate.settlement.line"]
         domain = [("program_id", "=", self.id), ("period_start", "=", period_start)]
         sequences = dict(Line._read_group(domain, ["partner_id"], ["sequence:max"]))
-        # a cancelled credit note paid nothing
         paid = dict(
             Line._read_group(
-                [*domain, ("move_id.state", "!=", "cancel")],
+                [
+                    *self._get_counted_lines_domain(),
+                    ("period_start", "=", period_start),
+                ],
                 ["partner_id"],
-                ["amount_due:sum"],
+                ["amount_settled:sum"],
             )
         )
         return {
@@ -573,37 +660,88 @@ class SaleFlowRebateProgram(models.Model):
             for partner, sequence in sequences.items()
         }
 
+    def _get_carried(self, partner_ids):
+        """Per customer: what was paid beyond the rebates earned (a negative
+        amount: late credit notes lowered a period already paid), deducted
+        from the next credit notes. All periods settled minus all credit
+        notes."""
+        self.ensure_one()
+        rows = self.env["sale.flow.rebate.settlement.line"]._read_group(
+            [*self._get_counted_lines_domain(), ("partner_id", "in", partner_ids)],
+            ["partner_id"],
+            ["amount_settled:sum", "amount_due:sum"],
+        )
+        currency = self.currency_id
+        return {
+            partner.id: min(currency.round(settled - paid), 0.0)
+            for partner, settled, paid in rows
+        }
+
     def _get_due(self, period_start, period_end):
         """What each customer would be paid if the period were settled now:
-        ``{partner_id: dict(basis..., rebate, paid, due, sequence)}``."""
+        ``{partner_id: dict(basis..., rebate, paid, settled, carried, due,
+        sequence)}``: ``settled`` is the period's change (rebate minus what
+        was settled before, negative after late credit notes), ``carried``
+        what earlier overpayments deduct from it, ``due`` the credit note."""
         self.ensure_one()
         basis = self._get_basis(period_start, period_end)
         paid = self._get_paid(period_start)
+        partner_ids = sorted(set(basis) | set(paid))
+        carried = self._get_carried(partner_ids) if partner_ids else {}
         currency = self.currency_id
         result = {}
-        for partner_id in sorted(set(basis) | set(paid)):
+        for partner_id in partner_ids:
             volume = basis.get(partner_id, {"amount": 0.0, "quantity": 0.0})
             rebate = self._compute_rebate(volume["amount"], volume["quantity"])
             already, sequence = paid.get(partner_id, (0.0, 0))
+            settled = currency.round(rebate["rebate"] - already)
+            # an earlier overpayment is deducted from what is due now, never
+            # more than it
+            carry = max(carried.get(partner_id, 0.0), -settled) if settled > 0 else 0
             result[partner_id] = {
                 **volume,
                 **rebate,
                 "paid": currency.round(already),
-                "due": currency.round(rebate["rebate"] - already),
+                "settled": settled,
+                "carried": currency.round(carry),
+                "due": currency.round(max(settled + carry, 0.0)),
                 "sequence": sequence,
             }
         return result
 
-    def _settle(self, period_date, date=None):
+    def _check_period_over(self, period_date, today=None):
+        """Only a period that is over can be settled: invoices of the running
+        one may still come."""
+        self.ensure_one()
+        today = fields.Date.to_date(today) or fields.Date.context_today(self)
+        period_start, period_end = self._get_period(period_date)
+        last_day = min(period_end, self.date_end) if self.date_end else period_end
+        if last_day >= today:
+            raise UserError(
+                self.env._(
+                    "The period %(period)s of rebate program %(name)s is still "
+                    "running: it can be settled from the day after it ends "
+                    "(%(date)s).",
+                    period=self._get_period_label(period_start),
+                    name=self.name,
+                    date=format_date(self.env, last_day),
+                )
+            )
+
+    def _settle(self, period_date, date=None, today=None):
         """Settle the period holding ``period_date``: one credit note per customer
         for its rebate minus what earlier settlements of the period paid.
 
         Returns ``(settlement, message)``; the settlement is empty when nothing
         is due (then nothing at all is created). The period's accruals are
-        reversed.
+        reversed. A customer paid more than it now earns (late credit notes)
+        gets a line without credit note, and the difference is deducted from
+        its next credit notes. Only a period over by ``today`` (default: the
+        user's today) can be settled.
         """
         self.ensure_one()
         self._check_settleable()
+        self._check_period_over(period_date, today)
         self._lock_for_settlement()
         date = date or fields.Date.context_today(self)
         period_start, period_end = self._get_period(period_date)
@@ -611,9 +749,11 @@ class SaleFlowRebateProgram(models.Model):
         line_values = []
         skipped = 0
         for partner_id, values in self._get_due(period_start, period_end).items():
-            if currency.compare_amounts(values["due"], 0.0) <= 0:
+            if currency.is_zero(values["settled"]):
                 skipped += 1
                 continue
+            # a negative change (late credit notes) is recorded without a
+            # credit note: what it leaves overpaid is deducted next time
             line_values.append(
                 {
                     "partner_id": partner_id,
@@ -623,6 +763,8 @@ class SaleFlowRebateProgram(models.Model):
                     "rate": values["rate"],
                     "rebate": values["rebate"],
                     "paid_before": values["paid"],
+                    "amount_settled": values["settled"],
+                    "carried_in": values["carried"],
                     "amount_due": values["due"],
                     "sequence": values["sequence"] + 1,
                 }
@@ -634,22 +776,38 @@ class SaleFlowRebateProgram(models.Model):
                 self._prepare_settlement_values(period_start, period_end, date)
                 | {"line_ids": [Command.create(values) for values in line_values]}
             )
-            settlement.line_ids._create_credit_notes()
-            message = _(
+            to_pay = settlement.line_ids.filtered(
+                lambda line: currency.compare_amounts(line.amount_due, 0.0) > 0
+            )
+            to_pay._create_credit_notes()
+            message = self.env._(
                 "%(count)s credit notes for %(amount)s created for %(period)s.",
-                count=len(line_values),
+                count=len(to_pay),
                 amount=currency.format(settlement.amount_total),
                 period=label,
             )
+            carried = settlement.line_ids.filtered(
+                lambda line: currency.compare_amounts(line.amount_settled, 0.0) < 0
+            )
+            if carried:
+                message += " " + self.env._(
+                    "%(count)s customers were paid more than they earn now (late "
+                    "credit notes): %(amount)s is deducted from their next "
+                    "rebates.",
+                    count=len(carried),
+                    amount=currency.format(-sum(carried.mapped("amount_settled"))),
+                )
         else:
-            message = _(
+            message = self.env._(
                 "Nothing to settle for %(period)s: no customer has a rebate due "
                 "(%(count)s already paid or without rebate).",
                 period=label,
                 count=skipped,
             )
         if skipped and line_values:
-            message += " " + _("%(count)s customers had nothing due.", count=skipped)
+            message += " " + self.env._(
+                "%(count)s customers had nothing due.", count=skipped
+            )
         if self.accrual:
             self._reverse_accruals(period_start, date)
         return settlement, message
@@ -695,10 +853,12 @@ class SaleFlowRebateProgram(models.Model):
         ``date``, less what was already accrued for it (incremental, never
         twice). Returns the entry, or an empty recordset when nothing changed."""
         self.ensure_one()
+        self._check_accrual_accounts()
+        self._check_usable_accounts(accrual=True)
         self._lock_for_settlement()
         period_start, period_end = self._get_period(date)
         earned = sum(
-            max(values["due"], 0.0)
+            max(values["settled"], 0.0)
             for values in self._get_due(period_start, min(period_end, date)).values()
         )
         delta = self.currency_id.round(earned - self._get_accrued(period_start))
@@ -712,7 +872,7 @@ class SaleFlowRebateProgram(models.Model):
 
     def _prepare_accrual_move_values(self, period_start, date, amount):
         self.ensure_one()
-        label = _(
+        label = self.env._(
             "Rebate accrual: %(program)s, %(period)s",
             program=self.name,
             period=self._get_period_label(period_start),
@@ -769,7 +929,7 @@ class SaleFlowRebateProgram(models.Model):
             [
                 {
                     "date": max(date, move.date),
-                    "ref": _("Reversal of %(ref)s", ref=move.ref),
+                    "ref": self.env._("Reversal of %(ref)s", ref=move.ref),
                     "flow_rebate_program_id": self.id,
                     "flow_rebate_period_start": period_start,
                     "flow_rebate_accrual_amount": -move.flow_rebate_accrual_amount,
@@ -786,9 +946,11 @@ class SaleFlowRebateProgram(models.Model):
 
     @api.model
     def _cron_accrue_rebates(self, date=None):
-        """Monthly: accrue active programs as of the last day of the month that
-        just ended (or ``date``)."""
-        date = date or (
+        """Monthly: accrue active programs as of each month end since the last
+        one accrued, up to the month that just ended (or ``date``): a month the
+        cron missed is caught up. Each program and month in its own savepoint:
+        a program that fails gets an activity, the others are accrued."""
+        date = fields.Date.to_date(date) or (
             date_utils.start_of(fields.Date.context_today(self), "month")
             - relativedelta(days=1)
         )
@@ -799,21 +961,112 @@ class SaleFlowRebateProgram(models.Model):
                 ("date_start", "<=", date),
             ]
         )
-        for program in programs:
-            program.with_company(program.company_id)._accrue(date)
+        units = [
+            (program, month_end)
+            for program in programs
+            for month_end in program._get_months_to_accrue(date)
+        ]
+        failed = set()
+
+        def accrue(batch):
+            for program, month_end in batch:
+                if program.id in failed:
+                    continue  # its next months wait for the one that failed
+                # stays marked if this raises (also a lock conflict, which
+                # reports nothing): its later months wait for the next run
+                failed.add(program.id)
+                program = program.with_company(program.company_id)
+                program._accrue(month_end)
+                program.accrued_until = month_end
+                failed.discard(program.id)
+
+        def report(unit, reason):
+            program, month_end = unit
+            program._notify_cron_failure(
+                self.env._(
+                    "Rebate accrual failed for %(date)s: %(reason)s",
+                    date=format_date(self.env, month_end),
+                    reason=reason,
+                )
+            )
+
+        run_isolated(self.env, units, accrue, report, label="Rebate accruals")
+        return True
+
+    def _get_months_to_accrue(self, date):
+        """Month ends to accrue as of ``date``: from the month after the last
+        one accrued (or the program's start) to ``date``'s month end, ``date``
+        itself when it is not one, within the program's dates."""
+        self.ensure_one()
+        date = fields.Date.to_date(date)
+        first = (
+            self.accrued_until + relativedelta(days=1)
+            if self.accrued_until
+            else self.date_start
+        )
+        month_ends = []
+        month_end = date_utils.end_of(first, "month")
+        while month_end <= date and (
+            not self.date_end or month_end <= date_utils.end_of(self.date_end, "month")
+        ):
+            month_ends.append(month_end)
+            month_end = date_utils.end_of(month_end + relativedelta(days=1), "month")
+        if not month_ends and (not self.accrued_until or self.accrued_until < date):
+            month_ends.append(date)
+        return month_ends
 
     @api.model
     def _cron_settle_rebates(self, date=None):
         """Settle the closed periods of programs settled automatically, from the
         last one settled up to the one that just ended: a period the cron
-        missed (server down, an error) is caught up at the next run."""
+        missed (server down, an error) is caught up at the next run. Each
+        program and period in its own savepoint: a program that fails gets an
+        activity, the others are settled."""
         today = fields.Date.to_date(date) or fields.Date.context_today(self)
         programs = self.search([("state", "=", "active"), ("auto_settle", "=", True)])
-        for program in programs:
-            program = program.with_company(program.company_id)
-            for period_end in program._get_periods_to_settle(today):
-                _settlement, message = program._settle(period_end, today)
+        units = [
+            (program, period_end)
+            for program in programs
+            for period_end in program._get_periods_to_settle(today)
+        ]
+        failed = set()
+
+        def settle(batch):
+            for program, period_end in batch:
+                if program.id in failed:
+                    continue  # the periods after one that failed wait for it
+                # stays marked if this raises (also a lock conflict, which
+                # reports nothing): its later periods wait for the next run
+                failed.add(program.id)
+                program = program.with_company(program.company_id)
+                _settlement, message = program._settle(period_end, today, today=today)
                 _logger.info("Rebate program %s: %s", program.id, message)
+                failed.discard(program.id)
+
+        def report(unit, reason):
+            program, period_end = unit
+            program._notify_cron_failure(
+                self.env._(
+                    "Rebate settlement of %(period)s failed: %(reason)s",
+                    period=program._get_period_label(
+                        program._get_period(period_end)[0]
+                    ),
+                    reason=reason,
+                )
+            )
+
+        run_isolated(self.env, units, settle, report, label="Rebate settlements")
+        return True
+
+    def _notify_cron_failure(self, note):
+        """An activity for the program's responsible: a scheduled run failed."""
+        self.ensure_one()
+        schedule_failure_activity(
+            self,
+            self.user_id,
+            self.env._("Scheduled rebate run failed"),
+            note,
+        )
 
     def _get_periods_to_settle(self, today):
         """Last days of the closed periods the settlement cron settles as of

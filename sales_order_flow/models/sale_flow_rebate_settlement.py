@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -77,14 +77,14 @@ class SaleFlowRebateSettlement(models.Model):
             label = settlement.program_id._get_period_label(settlement.period_start)
             settlement.period_label = label
             settlement.name = (
-                _(
+                self.env._(
                     "%(program)s - %(period)s (%(sequence)s)",
                     program=settlement.program_id.name,
                     period=label,
                     sequence=settlement.sequence,
                 )
                 if settlement.sequence > 1
-                else _(
+                else self.env._(
                     "%(program)s - %(period)s",
                     program=settlement.program_id.name,
                     period=label,
@@ -105,7 +105,7 @@ class SaleFlowRebateSettlement(models.Model):
     def _unlink_except_paid(self):
         if self.line_ids.move_id:
             raise UserError(
-                _(
+                self.env._(
                     "A rebate settlement that created credit notes cannot be "
                     "deleted: it is what prevents paying the rebate twice."
                 )
@@ -121,6 +121,10 @@ class SaleFlowRebateSettlement(models.Model):
         return action
 
     def action_print_statements(self):
-        return self.env.ref(
+        action = self.env.ref(
             "sales_order_flow.sale_flow_rebate_statement_report"
         ).report_action(self.line_ids)
+        # no report data: None cannot be marshalled over XML-RPC
+        if action.get("data") is None:
+            action.pop("data", None)
+        return action

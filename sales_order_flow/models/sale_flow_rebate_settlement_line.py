@@ -1,4 +1,5 @@
-from odoo import Command, _, fields, models
+from odoo import Command, fields, models
+from odoo.tools import SQL
 
 
 class SaleFlowRebateSettlementLine(models.Model):
@@ -53,8 +54,20 @@ class SaleFlowRebateSettlementLine(models.Model):
         string="Already Paid",
         help="Paid for the same period by earlier settlements.",
     )
+    amount_settled = fields.Monetary(
+        string="Settled Now",
+        help="Rebate earned minus what earlier settlements of the period counted; "
+        "negative when late credit notes lowered a rebate already paid (then "
+        "deducted from the customer's next credit notes).",
+    )
+    carried_in = fields.Monetary(
+        string="Deducted",
+        help="Earlier overpayment deducted from this credit note.",
+    )
     amount_due = fields.Monetary(
-        string="Paid Now", help="Untaxed amount of the credit note."
+        string="Paid Now",
+        help="Untaxed amount of the credit note (none when zero): settled now "
+        "minus what is deducted.",
     )
     move_id = fields.Many2one(
         comodel_name="account.move",
@@ -76,16 +89,26 @@ class SaleFlowRebateSettlementLine(models.Model):
         ),
         (
             "amount_due_positive",
-            "CHECK(amount_due > 0)",
+            "CHECK(amount_due >= 0)",
             "A rebate settlement pays positive amounts only.",
         ),
     ]
+
+    def init(self):
+        # lines settled before overpayments were carried: what they settled
+        # is what they paid (only those rows, once)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE sale_flow_rebate_settlement_line SET amount_settled = "
+                "amount_due WHERE amount_settled IS NULL"
+            )
+        )
 
     def _prepare_credit_note_values(self):
         self.ensure_one()
         program = self.program_id
         settlement = self.settlement_id
-        label = _(
+        label = self.env._(
             "Rebate %(program)s, %(period)s",
             program=program.name,
             period=settlement.period_label,

@@ -1,8 +1,11 @@
 from itertools import pairwise
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import formatLang
+
+from ..utils import has_internal_key
+from .sale_flow_rebate_program import TIERS_CHECKED_BY_PROGRAM_KEY
 
 
 class SaleFlowRebateTier(models.Model):
@@ -52,7 +55,7 @@ class SaleFlowRebateTier(models.Model):
 
     def _compute_display_name(self):
         for tier in self:
-            tier.display_name = _(
+            tier.display_name = self.env._(
                 "From %(threshold)s: %(rate)s %%",
                 threshold=formatLang(self.env, tier.threshold),
                 rate=formatLang(self.env, tier.rate),
@@ -63,8 +66,9 @@ class SaleFlowRebateTier(models.Model):
         for tier in self:
             self._check_tier_values({"threshold": tier.threshold, "rate": tier.rate})
         # edited through their program, tiers are checked together once all
-        # of them are written (see the program's constraint)
-        if not self.env.context.get("sale_flow_rebate_tiers_deferred"):
+        # of them are written (see the program's constraint on tier_ids); the
+        # marker is a Python object a client cannot send
+        if not has_internal_key(self.env, TIERS_CHECKED_BY_PROGRAM_KEY):
             for program in self.program_id:
                 self._check_sequence(program.tier_ids)
 
@@ -73,14 +77,14 @@ class SaleFlowRebateTier(models.Model):
         """Range checks, run before anything reaches the database."""
         if "threshold" in values and (values["threshold"] or 0.0) < 0:
             raise ValidationError(
-                _(
+                self.env._(
                     "A rebate tier's volume cannot be negative (%(threshold)s).",
                     threshold=values["threshold"],
                 )
             )
         if "rate" in values and not 0 <= (values["rate"] or 0.0) <= 100:
             raise ValidationError(
-                _(
+                self.env._(
                     "A rebate tier's rate must be between 0 and 100 %% (%(rate)s).",
                     rate=values["rate"],
                 )
@@ -98,7 +102,7 @@ class SaleFlowRebateTier(models.Model):
         for (threshold, rate), (next_threshold, next_rate) in pairwise(rows):
             if next_threshold <= threshold:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Two rebate tiers start at the same volume "
                         "(%(threshold)s): tiers cannot overlap.",
                         threshold=formatLang(self.env, threshold),
@@ -106,7 +110,7 @@ class SaleFlowRebateTier(models.Model):
                 )
             if next_rate <= rate:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Rebate tiers must increase: the tier from %(next)s pays "
                         "%(next_rate)s %%, not more than the tier from %(threshold)s "
                         "(%(rate)s %%).",
@@ -135,7 +139,7 @@ class SaleFlowRebateTier(models.Model):
             duplicates = {value for value in thresholds if thresholds.count(value) > 1}
             if duplicates:
                 raise ValidationError(
-                    _(
+                    self.env._(
                         "Two rebate tiers start at the same volume "
                         "(%(threshold)s): tiers cannot overlap.",
                         threshold=formatLang(self.env, min(duplicates)),

@@ -65,29 +65,35 @@ class SaleFlowCommissionCommon(SaleFlowCommon):
         team=None,
         post=True,
     ):
-        """An invoice of ``lines``: (product, quantity, price[, discount])."""
-        move = cls.env["account.move"].create(
-            {
-                "move_type": move_type,
-                "partner_id": (partner or cls.customer).id,
-                "invoice_date": date,
-                "date": date,
-                "invoice_user_id": (user or cls.salesman).id,
-                "team_id": (team or cls.team).id,
-                "currency_id": (currency or cls.currency).id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": line[0].id,
-                            "quantity": line[1],
-                            "price_unit": line[2],
-                            "discount": line[3] if len(line) > 3 else 0.0,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                    for line in lines
-                ],
-            }
+        """An invoice of ``lines``: (product, quantity, price[, discount]),
+        made and posted by the accountant (returned in the accountant's env).
+        """
+        move = (
+            cls.env["account.move"]
+            .with_user(cls.accountant)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": (partner or cls.customer).id,
+                    "invoice_date": date,
+                    "date": date,
+                    "invoice_user_id": (user or cls.salesman).id,
+                    "team_id": (team or cls.team).id,
+                    "currency_id": (currency or cls.currency).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line[0].id,
+                                "quantity": line[1],
+                                "price_unit": line[2],
+                                "discount": line[3] if len(line) > 3 else 0.0,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                        for line in lines
+                    ],
+                }
+            )
         )
         if post:
             move.action_post()
@@ -95,8 +101,10 @@ class SaleFlowCommissionCommon(SaleFlowCommon):
 
     @classmethod
     def _pay(cls, invoice, amount, date="2024-01-20"):
+        """The accountant registers a payment of the invoice."""
         return (
             cls.env["account.payment.register"]
+            .with_user(cls.accountant)
             .with_context(active_model="account.move", active_ids=invoice.ids)
             .create({"amount": amount, "payment_date": date})
             ._create_payments()
@@ -111,15 +119,21 @@ class SaleFlowCommissionCommon(SaleFlowCommon):
 
     @classmethod
     def _settle(cls, agents=None, period_date="2024-01-31", **values):
-        wizard = cls.env["sale.flow.commission.settle"].create(
-            {
-                "period_type": "month",
-                "period_date": fields.Date.to_date(period_date),
-                "agent_ids": [Command.set((agents or cls.agent).ids)],
-                "create_bills": False,
-                "journal_id": cls.purchase_journal.id,
-                **values,
-            }
+        """The accountant settles the period (settlements in the accountant's
+        env)."""
+        wizard = (
+            cls.env["sale.flow.commission.settle"]
+            .with_user(cls.accountant)
+            .create(
+                {
+                    "period_type": "month",
+                    "period_date": fields.Date.to_date(period_date),
+                    "agent_ids": [Command.set((agents or cls.agent).ids)],
+                    "create_bills": False,
+                    "journal_id": cls.purchase_journal.id,
+                    **values,
+                }
+            )
         )
         action = wizard.action_settle()
-        return cls.env["sale.flow.commission.settlement"].search(action["domain"])
+        return wizard.env["sale.flow.commission.settlement"].search(action["domain"])

@@ -4,13 +4,17 @@ from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 # One user per role, as cls.<key> with login flow_<key>: (name, groups).
+# Business steps run with_user() the role that does them; the superuser only
+# sets data up.
 TEST_USERS = {
+    # salesperson, own documents only
     "salesman": ("Sam Salesman", "sales_team.group_sale_salesman"),
     "salesman_2": ("Sue Salesman", "sales_team.group_sale_salesman"),
     "approver": ("Alice Approver", "sales_order_flow.group_sale_flow_approver"),
     "approver_2": ("Bob Director", "sales_order_flow.group_sale_flow_approver"),
     "manager": ("Mia Manager", "sales_team.group_sale_manager"),
     "accountant": ("Ada Accountant", "account.group_account_invoice"),
+    "stock_user": ("Stan Stock", "stock.group_stock_user"),
 }
 
 
@@ -52,6 +56,25 @@ class SaleFlowCommon(TransactionCase):
         )
         cls.customer_po_contact = cls.env["res.partner"].create(
             {"name": "PO Contact", "parent_id": cls.customer_po.id}
+        )
+        # Portal roles (password = login): a contact of the PO customer, and
+        # the contact of an agency (tests link its partner to their agent).
+        cls.portal_customer = new_test_user(
+            cls.env,
+            login="flow_portal_customer",
+            password="flow_portal_customer",
+            name="Pia Portal",
+            email="pia@example.com",
+            groups="base.group_portal",
+            partner_id=cls.customer_po_contact.id,
+        )
+        cls.portal_agent = new_test_user(
+            cls.env,
+            login="flow_portal_agent",
+            password="flow_portal_agent",
+            name="Alpha Contact",
+            email="alpha.contact@example.com",
+            groups="base.group_portal",
         )
         cls.product = cls.env["product.product"].create(
             {

@@ -2,24 +2,28 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import SaleFlowCommon
+from .approval_common import ApprovalCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAccessRights(SaleFlowCommon):
+class TestAccessRights(ApprovalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.portal_user = new_test_user(
             cls.env, login="flow_portal_rights", groups="base.group_portal"
         )
-        cls.rule = cls.env["sale.flow.approval.rule"].create(
-            {
-                "name": "Discounts",
-                "check_discount": True,
-                "min_discount": 10.0,
-                "approver_user_ids": [Command.link(cls.approver.id)],
-            }
+        cls.rule = (
+            cls.env["sale.flow.approval.rule"]
+            .with_user(cls.manager)
+            .create(
+                {
+                    "name": "Discounts",
+                    "check_discount": True,
+                    "min_discount": 10.0,
+                    "approver_user_ids": [Command.link(cls.approver.id)],
+                }
+            )
         )
         cls.order = cls._create_order(discount=20.0)
 
@@ -46,7 +50,14 @@ class TestAccessRights(SaleFlowCommon):
 
     def test_manager_configures_rules_and_mass_quotations(self):
         rule = self.env["sale.flow.approval.rule"].with_user(self.manager)
-        rule.create({"name": "Big", "check_amount": True, "min_amount": 10.0})
+        rule.create(
+            {
+                "name": "Big",
+                "check_amount": True,
+                "min_amount": 10.0,
+                "approver_user_ids": [Command.link(self.approver.id)],
+            }
+        )
         runs = self.env["sale.flow.mass.quotation"].with_user(self.manager)
         self.assertFalse(runs.search([("id", "<", 0)]))
 
@@ -55,7 +66,7 @@ class TestAccessRights(SaleFlowCommon):
             self.env["sale.flow.mass.quotation"].with_user(self.salesman).search([])
 
     def test_accountant_reads_approvals_and_po_on_invoices(self):
-        self.order.action_flow_request_approval()
+        self.order.with_user(self.salesman).action_flow_request_approval()
         approvals = self.order.flow_approval_ids.with_user(self.accountant)
         self.assertEqual(approvals.mapped("state"), ["pending"])
         with self.assertRaises(AccessError):

@@ -33,56 +33,66 @@ class TestAgreement(SaleFlowCommon):
             }
         )
         cls.payment_term = cls.env.ref("account.account_payment_term_30days")
+        # the sales manager creates and activates agreements
         cls.agreement = cls._create_agreement()
-        cls.agreement.action_activate()
+        cls.agreement.with_user(cls.manager).action_activate()
         cls.qty_line, cls.value_line, cls.categ_line = cls.agreement.line_ids
 
     @classmethod
     def _create_agreement(cls, **values):
-        return cls.env["sale.flow.agreement"].create(
-            {
-                "partner_id": cls.customer.id,
-                "user_id": cls.salesman.id,
-                "date_start": fields.Date.today() - timedelta(days=10),
-                "date_end": fields.Date.today() + timedelta(days=100),
-                "payment_term_id": cls.payment_term.id,
-                "terms": "<p>Delivery within 5 days.</p>",
-                "line_ids": [
-                    Command.create(
-                        {
-                            "commitment_type": "quantity",
-                            "product_id": cls.product.id,
-                            "qty_committed": 100.0,
-                            "price_unit": 80.0,
-                            "discount_1": 10.0,
-                            "discount_2": 5.0,
-                            "max_enforced": True,
-                            "max_qty_calloff": 60.0,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "commitment_type": "value",
-                            "product_id": cls.service.id,
-                            "amount_committed": 1000.0,
-                            "price_unit": 40.0,
-                        }
-                    ),
-                    Command.create(
-                        {
-                            "commitment_type": "category_value",
-                            "categ_id": cls.categ.id,
-                            "amount_committed": 500.0,
-                            "discount_1": 20.0,
-                        }
-                    ),
-                ],
-                **values,
-            }
+        """A draft agreement, created by the sales manager."""
+        Agreement = cls.env["sale.flow.agreement"]
+        return (
+            Agreement.with_user(cls.manager)
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "user_id": cls.salesman.id,
+                    "date_start": fields.Date.today() - timedelta(days=10),
+                    "date_end": fields.Date.today() + timedelta(days=100),
+                    "payment_term_id": cls.payment_term.id,
+                    "terms": "<p>Delivery within 5 days.</p>",
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "commitment_type": "quantity",
+                                "product_id": cls.product.id,
+                                "qty_committed": 100.0,
+                                "price_unit": 80.0,
+                                "discount_1": 10.0,
+                                "discount_2": 5.0,
+                                "max_enforced": True,
+                                "max_qty_calloff": 60.0,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "commitment_type": "value",
+                                "product_id": cls.service.id,
+                                "amount_committed": 1000.0,
+                                "price_unit": 40.0,
+                            }
+                        ),
+                        Command.create(
+                            {
+                                "commitment_type": "category_value",
+                                "categ_id": cls.categ.id,
+                                "amount_committed": 500.0,
+                                "discount_1": 20.0,
+                            }
+                        ),
+                    ],
+                    **values,
+                }
+            )
+            .with_env(cls.env)
         )
 
     def _deliver(self, order, qty):
-        picking = order.picking_ids.filtered(lambda p: p.state != "done")
+        # the warehouse delivers
+        picking = order.with_user(self.stock_user).picking_ids.filtered(
+            lambda p: p.state != "done"
+        )
         picking.move_ids.quantity = qty
         picking.move_ids.picked = True
         picking.with_context(
@@ -92,22 +102,27 @@ class TestAgreement(SaleFlowCommon):
 
     def _return(self, picking, qty):
         wizard = Form(
-            self.env["stock.return.picking"].with_context(
-                active_id=picking.id, active_model="stock.picking"
-            )
+            self.env["stock.return.picking"]
+            .with_user(self.stock_user)
+            .with_context(active_id=picking.id, active_model="stock.picking")
         ).save()
         wizard.product_return_moves.quantity = qty
         action = wizard.action_create_returns()
-        returned = self.env["stock.picking"].browse(action["res_id"])
+        returned = (
+            self.env["stock.picking"]
+            .with_user(self.stock_user)
+            .browse(action["res_id"])
+        )
         returned.move_ids.quantity = qty
         returned.move_ids.picked = True
         returned.button_validate()
         return returned
 
     def _invoice(self, order):
-        invoice = order._create_invoices()
-        invoice.action_post()
-        return invoice
+        # the salesperson invoices the order, the accountant posts it
+        invoice = order.with_user(self.salesman)._create_invoices()
+        invoice.with_user(self.accountant).action_post()
+        return invoice.with_env(self.env)
 
     # ------------------------------------------------------------------
     # Agreement
@@ -160,7 +175,7 @@ class TestAgreement(SaleFlowCommon):
     def test_exclusive_overlap_refused(self):
         self.agreement.action_close()
         first = self._create_agreement(exclusive=True)
-        first.action_activate()
+        first.with_user(self.manager).action_activate()
         with self.assertRaisesRegex(ValidationError, "both exclusive"):
             self._create_agreement(exclusive=True)
         # a category line covering a product of another exclusive agreement
@@ -243,7 +258,7 @@ class TestAgreement(SaleFlowCommon):
         self.assertEqual(self.qty_line.remaining, 40.0)
 
     def test_order_form_applies_terms(self):
-        form = Form(self.env["sale.order"])
+        form = Form(self.env["sale.order"].with_user(self.salesman))
         form.partner_id = self.customer_contact
         form.flow_agreement_id = self.agreement
         self.assertEqual(form.payment_term_id, self.payment_term)
@@ -274,11 +289,11 @@ class TestAgreement(SaleFlowCommon):
 
     def test_enforced_maximum(self):
         order = self._create_order(qty=60)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertEqual(self.qty_line.remaining, 40.0)
         too_much = self._create_order(qty=50)
         with self.assertRaisesRegex(UserError, "only 40.0 remains"):
-            too_much.action_confirm()
+            too_much.with_user(self.salesman).action_confirm()
         self.assertEqual(too_much.state, "draft")
         # above the maximum per call-off
         self.qty_line.max_enforced = False
@@ -290,7 +305,7 @@ class TestAgreement(SaleFlowCommon):
         order = self._create_order(product=self.service, qty=30)  # 1200 > 1000
         warning = order.order_line._onchange_flow_agreement_remaining()
         self.assertIn("goes beyond", warning["warning"]["message"])
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
         self.assertIn(
             "Beyond the agreement", " ".join(order.message_ids.mapped("body"))
@@ -301,14 +316,14 @@ class TestAgreement(SaleFlowCommon):
         orders = self._create_order(qty=50) | self._create_order(qty=50)
         orders |= self._create_order(qty=10)
         with self.assertRaises(UserError):
-            orders.action_confirm()
+            orders.with_user(self.salesman).action_confirm()
 
     # ------------------------------------------------------------------
     # Consumption
     # ------------------------------------------------------------------
     def test_consumption_delivery_invoice_return_credit_note(self):
         order = self._create_order(qty=50)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         picking = self._deliver(order, 30)
         invoice = self._invoice(order)
         self.assertRecordValues(
@@ -334,7 +349,7 @@ class TestAgreement(SaleFlowCommon):
             [{"delivered": 20.0, "consumed": 40.0, "remaining": 60.0}],
         )
         # a credit note of the 30 invoiced gives back 30 (not 30 + 10)
-        refund = invoice._reverse_moves()
+        refund = invoice.with_user(self.accountant)._reverse_moves()
         refund.action_post()
         self.qty_line.invalidate_recordset()
         self.assertRecordValues(
@@ -344,12 +359,48 @@ class TestAgreement(SaleFlowCommon):
         self.agreement.invalidate_recordset()
         self.assertEqual(self.agreement.invoice_count, 2)
 
+    def _reversal(self, invoice):
+        return (
+            self.env["account.move.reversal"]
+            .with_user(self.accountant)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Wrong price"})
+        )
+
+    def test_consumption_credit_notes_given_back(self):
+        order = self._create_order(product=self.service, qty=5)
+        order.with_user(self.salesman).action_confirm()
+        invoice = self._invoice(order)
+        self.assertRecordValues(
+            self.value_line, [{"invoiced": 200.0, "consumed": 200.0}]
+        )
+        # "Reverse and create a new invoice": the credit note's quantity is
+        # invoiced again, nothing is given back
+        action = self._reversal(invoice).modify_moves()
+        new_invoice = self.env["account.move"].browse(action["res_id"])
+        self.assertEqual(new_invoice.move_type, "out_invoice")
+        new_invoice.with_user(self.accountant).action_post()
+        self.value_line.invalidate_recordset()
+        self.assertRecordValues(
+            self.value_line,
+            [{"invoiced": 200.0, "consumed": 200.0, "remaining": 800.0}],
+        )
+        # a plain credit note of the invoice gives the consumption back
+        self._reversal(new_invoice).refund_moves()
+        refund = new_invoice.reversal_move_ids
+        refund.with_user(self.accountant).action_post()
+        self.value_line.invalidate_recordset()
+        self.assertRecordValues(
+            self.value_line,
+            [{"invoiced": 0.0, "consumed": 0.0, "remaining": 1000.0}],
+        )
+
     def test_consumption_value_and_category(self):
         order = self._create_order(product=self.service, qty=5)
         order.order_line.qty_delivered = 2
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         order_2 = self._create_order(product=self.categ_product, qty=10)
-        order_2.action_confirm()
+        order_2.with_user(self.salesman).action_confirm()
         self.assertRecordValues(
             self.value_line | self.categ_line,
             [
@@ -396,7 +447,7 @@ class TestAgreement(SaleFlowCommon):
                 )
                 for line in agreement.line_ids
             ]
-            order.action_confirm()
+            order.with_user(self.salesman).action_confirm()
             return agreement
 
         def read(agreement):
@@ -419,9 +470,12 @@ class TestAgreement(SaleFlowCommon):
     # Call-offs
     # ------------------------------------------------------------------
     def test_calloff_wizard(self):
-        action = self.agreement.action_open_calloff()
+        # the salesperson of the agreement calls off
+        action = self.agreement.with_user(self.salesman).action_open_calloff()
         form = Form(
-            self.env["sale.flow.agreement.calloff"].with_context(**action["context"])
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
         )
         form.date = fields.Date.today() + timedelta(days=7)
         with form.line_ids.edit(0) as line:
@@ -451,21 +505,36 @@ class TestAgreement(SaleFlowCommon):
             ],
         )
         # confirmed call-off
-        wizard = self.env["sale.flow.agreement.calloff"].create(
-            {"agreement_id": self.agreement.id, "confirm": True}
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create({"agreement_id": self.agreement.id, "confirm": True})
         )
         wizard.line_ids.filtered(
             lambda line: line.agreement_line_id == self.value_line
         ).quantity = 2
         order = self.env["sale.order"].browse(wizard.action_create()["res_id"])
         self.assertEqual(order.state, "sale")
-        # beyond an enforced maximum
-        wizard = self.env["sale.flow.agreement.calloff"].create(
-            {"agreement_id": self.agreement.id}
+        # beyond an enforced maximum, or not a positive number: refused,
+        # nothing created
+        count = self.env["sale.order"].search_count(
+            [("flow_agreement_id", "=", self.agreement.id)]
         )
-        wizard.line_ids[0].quantity = 61
-        with self.assertRaises(UserError):
-            wizard.action_create()
+        for qty in (61, -5):
+            wizard = (
+                self.env["sale.flow.agreement.calloff"]
+                .with_user(self.salesman)
+                .create({"agreement_id": self.agreement.id})
+            )
+            wizard.line_ids[0].quantity = qty
+            with self.assertRaises(UserError):
+                wizard.action_create()
+        self.assertEqual(
+            self.env["sale.order"].search_count(
+                [("flow_agreement_id", "=", self.agreement.id)]
+            ),
+            count,
+        )
 
     def test_schedule_cron(self):
         self.qty_line.schedule_ids = [
@@ -510,18 +579,23 @@ class TestAgreement(SaleFlowCommon):
     def test_threshold_activity(self):
         self.agreement.expiry_notice_days = 0
         order = self._create_order(qty=50)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertFalse(self.agreement.activity_ids)
         order = self._create_order(qty=30)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         self.assertTrue(self.agreement.flow_threshold_notified)
         self.assertEqual(len(self.agreement.activity_ids), 1)
         self.assertEqual(self.agreement.activity_ids.user_id, self.salesman)
 
     def test_amend_keeps_history(self):
-        self._create_order(qty=10).action_confirm()
-        action = self.agreement.action_amend()
-        new = self.env["sale.flow.agreement"].browse(action["res_id"])
+        self._create_order(qty=10).with_user(self.salesman).action_confirm()
+        # the sales manager amends and activates
+        action = self.agreement.with_user(self.manager).action_amend()
+        new = (
+            self.env["sale.flow.agreement"]
+            .with_user(self.manager)
+            .browse(action["res_id"])
+        )
         self.assertRecordValues(
             new,
             [
@@ -557,7 +631,7 @@ class TestAgreement(SaleFlowCommon):
 
     def test_reports_render(self):
         order = self._create_order(qty=5)
-        order.action_confirm()
+        order.with_user(self.salesman).action_confirm()
         Report = self.env["ir.actions.report"]
         for ref in (
             "sales_order_flow.action_report_sale_flow_agreement",
@@ -567,3 +641,237 @@ class TestAgreement(SaleFlowCommon):
             self.assertIn(self.agreement.name, html)
             self.assertIn("Remaining", html)
         self.assertIn(order.name, html)
+
+    # ------------------------------------------------------------------
+    # Issue 9: amendments, currencies and units, several salespeople
+    # ------------------------------------------------------------------
+    def _other_currency(self):
+        """A currency other than the company's, at 2 per company unit."""
+        currency = self.env.ref("base.EUR")
+        if currency == self.currency:
+            currency = self.env.ref("base.CHF")
+        currency.active = True
+        self.env["res.currency.rate"].search(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", [self.company.id, False]),
+            ]
+        ).unlink()
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": currency.id,
+                "company_id": self.company.id,
+                "name": fields.Date.today() - timedelta(days=30),
+                "rate": 2.0,
+            }
+        )
+        pricelist = self.env["product.pricelist"].create(
+            {"name": "Other Currency", "currency_id": currency.id}
+        )
+        return currency, pricelist
+
+    def test_amend_never_reprices_confirmed_orders(self):
+        # the manager agrees 700 with 5 + 2 %
+        self.qty_line.with_user(self.manager).write(
+            {"price_unit": 700.0, "discount_1": 5.0, "discount_2": 2.0}
+        )
+        confirmed = self._create_order(qty=10).with_user(self.salesman)
+        confirmed.action_confirm()
+        quotation = self._create_order(qty=5).with_user(self.salesman)
+        line = confirmed.order_line
+        self.assertRecordValues(
+            line,
+            [{"price_unit": 700.0, "flow_discount_1": 5.0, "flow_discount_2": 2.0}],
+        )
+        subtotal = line.price_subtotal
+        # the manager amends the agreement to 650 and activates the new version
+        action = self.agreement.with_user(self.manager).action_amend()
+        new = (
+            self.env["sale.flow.agreement"]
+            .with_user(self.manager)
+            .browse(action["res_id"])
+        )
+        new_qty_line = new.line_ids.filtered(lambda a: a.product_id == self.product)
+        new_qty_line.write({"price_unit": 650.0, "discount_2": 3.0})
+        new.action_activate()
+        self.assertEqual(self.agreement.state, "closed")
+        self.assertRecordValues(
+            line,
+            [
+                {
+                    "flow_agreement_line_id": new_qty_line.id,
+                    "price_unit": 700.0,
+                    "flow_discount_1": 5.0,
+                    "flow_discount_2": 2.0,
+                    "price_subtotal": subtotal,
+                }
+            ],
+        )
+        # its consumption counts under the new version
+        self.assertRecordValues(new_qty_line, [{"consumed": 10.0, "remaining": 90.0}])
+        # a quotation follows the new version
+        self.assertRecordValues(
+            quotation.order_line,
+            [
+                {
+                    "flow_agreement_line_id": new_qty_line.id,
+                    "price_unit": 650.0,
+                    "flow_discount_1": 5.0,
+                    "flow_discount_2": 3.0,
+                }
+            ],
+        )
+
+    def test_agreed_price_in_the_line_unit(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom": dozen.id,
+                                "product_uom_qty": 2,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        line = order.order_line
+        self.assertEqual(line.flow_agreement_line_id, self.qty_line)
+        self.assertRecordValues(
+            line,
+            [{"price_unit": 960.0, "flow_discount_1": 10.0, "flow_discount_2": 5.0}],
+        )
+        # the onchange path gives the same price
+        line.price_unit = 1.0
+        line._onchange_flow_agreement_line_id()
+        self.assertEqual(line.price_unit, 960.0)
+        self.assertEqual(
+            self.qty_line._flow_get_order_line_pricing(line)["price_unit"], 960.0
+        )
+        # 2 dozen use 24 units of the commitment
+        self.assertEqual(order._flow_agreement_requests()[self.qty_line], 24.0)
+        order.with_user(self.salesman).action_confirm()
+        self.assertRecordValues(self.qty_line, [{"consumed": 24.0, "remaining": 76.0}])
+
+    def test_agreed_price_and_value_consumption_in_other_currency(self):
+        currency, pricelist = self._other_currency()
+        order = (
+            self.env["sale.order"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "pricelist_id": pricelist.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.product.id, "product_uom_qty": 1}
+                        ),
+                        Command.create(
+                            {"product_id": self.service.id, "product_uom_qty": 5}
+                        ),
+                    ],
+                }
+            )
+        )
+        self.assertEqual(order.currency_id, currency)
+        goods, service = order.order_line
+        self.assertEqual(goods.price_unit, 160.0)  # 80 at 2 per unit
+        self.assertEqual(service.price_unit, 80.0)  # 40 at 2 per unit
+        self.assertEqual(service.price_subtotal, 400.0)
+        # the value commitment counts in the agreement's currency
+        self.assertAlmostEqual(order._flow_agreement_requests()[self.value_line], 200.0)
+        order.with_user(self.salesman).action_confirm()
+        self.assertRecordValues(
+            self.value_line,
+            [{"ordered": 200.0, "consumed": 200.0, "remaining": 800.0}],
+        )
+        self.agreement.invalidate_recordset()
+        self.assertAlmostEqual(self.agreement.amount_ordered, 200.0 + 160.0 * 0.855 / 2)
+        # a call-off under a pricelist in that currency gets the converted price
+        self.agreement.pricelist_id = pricelist
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create({"agreement_id": self.agreement.id})
+        )
+        wizard.line_ids.filtered(
+            lambda line: line.agreement_line_id == self.qty_line
+        ).quantity = 2
+        calloff = self.env["sale.order"].browse(wizard.action_create()["res_id"])
+        self.assertEqual(calloff.currency_id, currency)
+        self.assertRecordValues(
+            calloff.order_line,
+            [{"price_unit": 160.0, "flow_discount_1": 10.0, "flow_discount_2": 5.0}],
+        )
+
+    def test_salesperson_confirms_orders_under_anothers_agreement(self):
+        other_customer = self.env["res.partner"].create({"name": "Sue's Customer"})
+        other_agreement = self._create_agreement(
+            partner_id=other_customer.id, user_id=self.salesman_2.id
+        )
+        other_agreement.with_user(self.manager).action_activate()
+        # orders placed against the agreements, with tracking (as in production)
+        own = self._create_order(qty=10, flow_agreement_id=self.agreement.id)
+        other = self._create_order(
+            partner=other_customer, qty=20, flow_agreement_id=other_agreement.id
+        )
+        self.assertEqual(
+            other.order_line.flow_agreement_line_id, other_agreement.line_ids[0]
+        )
+        orders = (
+            (own | other).with_user(self.salesman).with_context(tracking_disable=False)
+        )
+        self.env.invalidate_all()  # what the salesperson reads, from the database
+        orders.with_user(self.salesman).action_confirm()
+        self.assertEqual(orders.mapped("state"), ["sale", "sale"])
+        self.assertEqual(other_agreement.line_ids[0].consumed, 20.0)
+        # the agreement itself stays hidden from the salesperson
+        with self.assertRaises(AccessError):
+            other_agreement.with_user(self.salesman).read(["name"])
+        # and its enforced maximum holds for orders confirmed together
+        too_much = self._create_order(partner=other_customer, qty=50) | (
+            self._create_order(partner=other_customer, qty=50)
+        )
+        self.env.invalidate_all()
+        with self.assertRaisesRegex(UserError, "together"):
+            too_much.with_user(self.salesman).action_confirm()
+
+    def test_calloff_as_an_integrator_would(self):
+        # what docs/API.md shows: one create with the lines, then action_create
+        wizard = (
+            self.env["sale.flow.agreement.calloff"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "agreement_id": self.agreement.id,
+                    "date": fields.Date.today() + timedelta(days=3),
+                    "line_ids": [
+                        Command.create(
+                            {"agreement_line_id": self.qty_line.id, "quantity": 5}
+                        )
+                    ],
+                }
+            )
+        )
+        action = wizard.action_create()
+        self.assertEqual(action["res_model"], "sale.order")
+        order = self.env["sale.order"].browse(action["res_id"])
+        self.assertRecordValues(
+            order.order_line,
+            [
+                {
+                    "product_id": self.product.id,
+                    "product_uom_qty": 5,
+                    "price_unit": 80.0,
+                    "flow_agreement_line_id": self.qty_line.id,
+                }
+            ],
+        )
+        self.assertEqual(order.user_id, self.salesman)

@@ -8,6 +8,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from ..utils import lock_keys_for_retry
+
 CONFLICTS = (
     psycopg2.errors.LockNotAvailable,
     psycopg2.errors.SerializationFailure,
@@ -214,3 +216,36 @@ class TestAgreementConcurrency(TransactionCase):
             with self.assertRaisesRegex(ValidationError, "both exclusive"):
                 self._env(cr_b)["sale.flow.agreement"].create(values())
             cr_b.rollback()
+
+    @mute_logger("odoo.sql_db")
+    def test_exclusivity_lock_leaves_the_customer_free(self):
+        """While a transaction checks exclusivity for a customer (and holds its
+        lock), a plain write on the customer is not blocked."""
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            self._env(cr_a)["sale.flow.agreement"].create(
+                {
+                    "partner_id": self.data["partner"],
+                    "exclusive": True,
+                    "date_end": fields.Date.today() + timedelta(days=10),
+                    "line_ids": [
+                        Command.create(
+                            {"product_id": self.data["product"], "qty_committed": 5}
+                        )
+                    ],
+                }
+            )
+            self._env(cr_a).flush_all()
+            cr_b.execute("SET LOCAL lock_timeout = '200ms'")
+            # the lock is held...
+            with self.assertRaises(psycopg2.errors.LockNotAvailable):
+                lock_keys_for_retry(
+                    cr_b, "exclusive_agreements", [self.data["partner"]]
+                )
+            cr_b.rollback()
+            # ...but not on the customer's row
+            cr_b.execute("SET LOCAL lock_timeout = '200ms'")
+            partner = self._env(cr_b)["res.partner"].browse(self.data["partner"])
+            partner.phone = "+32 2 555 01 01"
+            partner.flush_recordset()
+            cr_b.rollback()
+            cr_a.rollback()

@@ -5,19 +5,20 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL, mute_logger
 
-from .common import SaleFlowCommon
+from .approval_common import ApprovalCommon
 
 ACTIVITY_XMLID = "sales_order_flow.mail_activity_type_sale_flow_approval"
 
 
 @tagged("post_install", "-at_install")
-class TestApproval(SaleFlowCommon):
+class TestApproval(ApprovalCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # Demo rules must not interfere: every test sets its own.
         cls.env["sale.flow.approval.rule"].search([]).active = False
-        cls.Rule = cls.env["sale.flow.approval.rule"]
+        # The sales manager configures the rules.
+        cls.Rule = cls.env["sale.flow.approval.rule"].with_user(cls.manager)
         cls.activity_type = cls.env.ref(ACTIVITY_XMLID)
         # Discounts are edited in the order form (Form needs the column).
         cls.salesman.groups_id += cls.env.ref("sale.group_discount_per_so_line")
@@ -27,7 +28,10 @@ class TestApproval(SaleFlowCommon):
         values.setdefault("name", "Rule")
         if "approver_group_id" not in values:
             values.setdefault("approver_user_ids", [Command.set(cls.approver.ids)])
-        return cls.Rule.create(values)
+        return cls.Rule.create(values).with_env(cls.env)
+
+    def _as_salesman(self, records):
+        return records.with_user(self.salesman)
 
     def _approval_activities(self, order):
         return order.activity_ids.filtered(
@@ -51,7 +55,7 @@ class TestApproval(SaleFlowCommon):
         rule = self._rule(check_discount=True, min_discount=10.0)
         low = self._create_order(discount=10.0)
         high = self._create_order(lines=3)
-        high.order_line[1].discount = 12.5
+        self._as_salesman(high.order_line[1]).discount = 12.5
         self.assertEqual(low.flow_approval_state, "not_required")
         self.assertFalse(low.flow_approval_ids)
         self.assertEqual(high.flow_approval_state, "to_request")
@@ -67,7 +71,7 @@ class TestApproval(SaleFlowCommon):
         order_rule = self._rule(check_margin=True, min_margin=20.0)
         order = self._create_order(lines=2)
         self.assertEqual(order.flow_approval_state, "not_required")
-        order.order_line[0].discount = 30.0
+        self._as_salesman(order.order_line[0]).discount = 30.0
         figures = order._flow_get_approval_figures()
         self.assertAlmostEqual(figures["min_line_margin_percent"], 100 / 7, places=2)
         self.assertAlmostEqual(figures["order_margin_percent"], 50 / 1.7, places=2)
@@ -76,8 +80,8 @@ class TestApproval(SaleFlowCommon):
         )
         # Order margin 29.4 % is not below 20 %; the line scope sees 14.3 %.
         self.assertEqual(order.flow_approval_state, "not_required")
-        order_rule.margin_scope = "line"
-        order._flow_evaluate_approval()
+        order_rule.with_user(self.manager).margin_scope = "line"
+        self._as_salesman(order)._flow_evaluate_approval()
         self.assertEqual(order.flow_approval_state, "to_request")
         # A line given away (100 % off) counts as -100 % margin.
         self.assertEqual(
@@ -137,7 +141,7 @@ class TestApproval(SaleFlowCommon):
         self.assertEqual(self._create_order().flow_approval_state, "to_request")
         order = self._create_order(team_id=other_team.id)
         self.assertEqual(order.flow_approval_state, "not_required")
-        order.team_id = self.team
+        self._as_salesman(order).team_id = self.team
         self.assertEqual(order.flow_approval_state, "to_request")
 
     def test_payment_term_condition(self):
@@ -148,9 +152,9 @@ class TestApproval(SaleFlowCommon):
         order = self._create_order()
         self.assertEqual(order.payment_term_id, term_30)
         self.assertEqual(order.flow_approval_state, "not_required")
-        order.payment_term_id = term_now
+        self._as_salesman(order).payment_term_id = term_now
         self.assertEqual(order.flow_approval_state, "to_request")
-        order.payment_term_id = term_30
+        self._as_salesman(order).payment_term_id = term_30
         self.assertEqual(order.flow_approval_state, "not_required")
 
     def test_combined_conditions(self):
@@ -171,8 +175,8 @@ class TestApproval(SaleFlowCommon):
         self.assertEqual(order.flow_approval_ids.rule_id, rule)
         # Only rules of the order's company apply.
         company_2 = self.env["res.company"].create({"name": "Flow Company 2"})
-        rule.company_id = company_2
-        order._flow_evaluate_approval()
+        rule.company_id = company_2  # set-up: the manager is not in company 2
+        self._as_salesman(order)._flow_evaluate_approval()
         self.assertEqual(order.flow_approval_state, "not_required")
 
     # ------------------------------------------------------------------
@@ -296,7 +300,7 @@ class TestApproval(SaleFlowCommon):
         ):
             with self.assertRaisesRegex(UserError, "needs approval"):
                 getattr(salesman_order, action)()
-        self.assertFalse(order._has_to_be_signed())
+        self.assertFalse(order.sudo()._has_to_be_signed())  # portal: sudo
         salesman_order.action_flow_request_approval()
         with self.assertRaisesRegex(
             UserError, "waiting for approval from Alice Approver"
@@ -351,7 +355,7 @@ class TestApproval(SaleFlowCommon):
             with form.order_line.new() as line:
                 line.product_id = self.service
         self.assertEqual(order.flow_approval_state, "approved")
-        order.order_line[-1].unlink()
+        self._as_salesman(order.order_line[-1]).unlink()
         self.assertEqual(order.flow_approval_state, "approved")
         order.with_user(self.salesman).action_confirm()
         self.assertEqual(order.state, "sale")
@@ -361,12 +365,14 @@ class TestApproval(SaleFlowCommon):
         amount_rule = self._rule(name="Amount", check_amount=True, min_amount=500.0)
         order = self._approved_order(discount=20.0)
         # More quantity: the amount rule now matches too.
-        order.order_line.product_uom_qty = 10
+        self._as_salesman(order.order_line).product_uom_qty = 10
         self.assertEqual(order.flow_approval_state, "to_request")
         self.assertEqual(len(order.flow_approval_ids), 2)
         self.assertIn(amount_rule, order.flow_approval_ids.rule_id)
         # Back below every threshold: no approval needed any longer.
-        order.order_line.write({"product_uom_qty": 1, "discount": 5.0})
+        self._as_salesman(order.order_line).write(
+            {"product_uom_qty": 1, "discount": 5.0}
+        )
         self.assertEqual(order.flow_approval_state, "not_required")
         self.assertFalse(order.flow_approval_ids)
         self.assertIn("not required", order.message_ids[0].body)
@@ -376,7 +382,7 @@ class TestApproval(SaleFlowCommon):
         order = self._create_order(discount=20.0)
         order.with_user(self.salesman).action_flow_request_approval()
         self.assertTrue(self._approval_activities(order))
-        order.order_line.discount = 30.0
+        self._as_salesman(order.order_line).discount = 30.0
         self.assertEqual(order.flow_approval_state, "to_request")
         self.assertFalse(self._approval_activities(order))
 

@@ -233,9 +233,9 @@ class TestCommission(SaleFlowCommissionCommon):
         self.assertEqual(order.order_line.flow_agreement_id, agreement)
         # the quotation already shows the agreement's rate: 5 x 40 x 9 %
         self.assertEqual(order.flow_commission_amount, 18.0)
-        order.action_confirm()
-        invoice = order._create_invoices()
-        invoice.action_post()
+        order.with_user(self.salesman).action_confirm()
+        invoice = order.with_user(self.salesman)._create_invoices()
+        invoice.with_user(self.accountant).action_post()
         self.assertRecordValues(
             self._commissions(invoice),
             [
@@ -281,10 +281,11 @@ class TestCommission(SaleFlowCommissionCommon):
     def test_agents_from_customer_then_team_then_salesperson(self):
         team_plan = self._make_plan([{"rate": 2.0}])
         own_plan = self._make_plan([{"rate": 3.0}])
-        self.team.flow_commission_assignment_ids = [
+        # agents are assigned by the Sales Flow administrator (sales manager)
+        self.team.with_user(self.manager).flow_commission_assignment_ids = [
             Command.create({"agent_id": self.agent_b.id, "plan_id": team_plan.id})
         ]
-        self.salesman.partner_id.write(
+        self.salesman.partner_id.with_user(self.manager).write(
             {
                 "flow_is_commission_agent": True,
                 "flow_agent_type": "internal",
@@ -482,11 +483,13 @@ class TestCommission(SaleFlowCommissionCommon):
     # ------------------------------------------------------------------
     def test_quotation_shows_expected_commission(self):
         order = self._create_order(qty=3)
-        self.assertEqual(order.flow_commission_amount, 30.0)
-        with Form(order.with_user(self.salesman)) as form:
+        self.assertEqual(order.with_user(self.manager).flow_commission_amount, 30.0)
+        with Form(order.with_user(self.manager)) as form:
             with form.order_line.edit(0) as line:
                 line.product_uom_qty = 5
             self.assertEqual(form.flow_commission_amount, 50.0)
+        # the salesperson is not the agent here: none of it is theirs
+        self.assertEqual(order.with_user(self.salesman).flow_commission_amount, 0.0)
         other = self._create_order(
             partner=self.env["res.partner"].create({"name": "X"})
         )
@@ -494,13 +497,17 @@ class TestCommission(SaleFlowCommissionCommon):
 
     def test_target_attainment(self):
         self._invoice([(self.product, 3, 100.0)])
-        target = self.env["sale.flow.commission.target"].create(
-            {
-                "agent_id": self.agent.id,
-                "date_from": "2024-01-01",
-                "date_to": "2024-01-31",
-                "target_amount": 1200.0,
-            }
+        target = (
+            self.env["sale.flow.commission.target"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "agent_id": self.agent.id,
+                    "date_from": "2024-01-01",
+                    "date_to": "2024-01-31",
+                    "target_amount": 1200.0,
+                }
+            )
         )
         self.assertRecordValues(
             target,
@@ -546,8 +553,10 @@ class TestCommission(SaleFlowCommissionCommon):
     def test_settlement_needs_a_period(self):
         self._invoice([(self.product, 1, 100.0)])
         Settlement = self.env["sale.flow.commission.settlement"]
-        wizard = self.env["sale.flow.commission.settle"].create(
-            {"period_type": False, "period_date": False, "create_bills": False}
+        wizard = (
+            self.env["sale.flow.commission.settle"]
+            .with_user(self.accountant)
+            .create({"period_type": False, "period_date": False, "create_bills": False})
         )
         with self.assertRaises(UserError) as caught:
             wizard.action_settle()

@@ -1,12 +1,14 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from psycopg2.errors import SerializationFailure
+from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
+
+from ..utils import lock_keys_for_retry
 
 
 @tagged("post_install", "-at_install")
@@ -44,6 +46,17 @@ class TestCommissionConcurrency(BaseCase):
                 ]
             )
             cls.agent_id, cls.line_ids = agent.id, lines.ids
+            # the runs are the accountant's, who settles commissions
+            accountant = env["res.users"].create(
+                {
+                    "name": "Concurrent Accountant",
+                    "login": "flow_concurrent_accountant",
+                    "groups_id": [
+                        Command.set([env.ref("account.group_account_invoice").id])
+                    ],
+                }
+            )
+            cls.accountant_id = accountant.id
         cls.addClassCleanup(cls._cleanup)
 
     @classmethod
@@ -57,6 +70,10 @@ class TestCommissionConcurrency(BaseCase):
             lines.unlink()
             settlements.unlink()
             env["res.partner"].browse(cls.agent_id).unlink()
+            accountant = env["res.users"].browse(cls.accountant_id)
+            partner = accountant.partner_id
+            accountant.unlink()
+            partner.unlink()
 
     def _read(self, function):
         with self.registry.cursor() as cr:
@@ -78,7 +95,7 @@ class TestCommissionConcurrency(BaseCase):
                 # the test runner's thread holds Registry._lock: give the
                 # cursor its transaction so Environment need not look it up
                 cr.transaction = api.Transaction(self.registry)
-                env = api.Environment(cr, SUPERUSER_ID, {})
+                env = api.Environment(cr, self.accountant_id, {})
                 try:
                     wizard = env["sale.flow.commission.settle"].create(
                         {
@@ -270,3 +287,26 @@ class TestCommissionTierConcurrency(BaseCase):
         # one after the other: 800 at 2 %, then 200 at 2 % and 600 at 4 %
         self.assertEqual(sorted(amounts), [16.0, 28.0])
         self.assertEqual(len(retries), 1, "the second one started again")
+
+    @mute_logger("odoo.sql_db")
+    def test_tier_lock_leaves_the_agent_free(self):
+        """While an invoice's tiered commission is recorded (the agent's volume
+        lock held), a plain write on the agent's partner is not blocked."""
+        agent_id = self.record_ids["agent"]
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+            invoice = env_a["account.move"].browse(self.record_ids["invoices"][0])
+            invoice._flow_commission_create_lines()
+            env_a.flush_all()
+            cr_b.execute("SET LOCAL lock_timeout = '200ms'")
+            with self.assertRaises(LockNotAvailable):
+                lock_keys_for_retry(cr_b, "commission_volumes", [agent_id])
+            cr_b.rollback()
+            cr_b.execute("SET LOCAL lock_timeout = '200ms'")
+            agent = api.Environment(cr_b, SUPERUSER_ID, {})["res.partner"].browse(
+                agent_id
+            )
+            agent.phone = "+32 2 555 02 02"
+            agent.flush_recordset()
+            cr_b.rollback()
+            cr_a.rollback()

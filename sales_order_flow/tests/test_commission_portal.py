@@ -1,4 +1,4 @@
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from .commission_common import SaleFlowCommissionCommon
 
@@ -8,13 +8,6 @@ class TestCommissionPortal(HttpCase, SaleFlowCommissionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.portal_agent = new_test_user(
-            cls.env,
-            login="flow_portal_agent",
-            password="flow_portal_agent",
-            name="Alpha Contact",
-            groups="base.group_portal",
-        )
         # the portal user works for the agent company
         cls.portal_agent.partner_id.parent_id = cls.agent
         customer_b = cls.env["res.partner"].create({"name": "Beta's Customer"})

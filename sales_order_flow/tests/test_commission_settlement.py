@@ -65,13 +65,17 @@ class TestCommissionSettlement(SaleFlowCommissionCommon):
 
     def test_settlement_stops_when_another_run_took_lines(self):
         self._invoice([(self.product, 2, 100.0)])
-        wizard = self.env["sale.flow.commission.settle"].create(
-            {
-                "period_type": "month",
-                "period_date": "2024-01-31",
-                "agent_ids": [Command.set(self.agent.ids)],
-                "create_bills": False,
-            }
+        wizard = (
+            self.env["sale.flow.commission.settle"]
+            .with_user(self.accountant)
+            .create(
+                {
+                    "period_type": "month",
+                    "period_date": "2024-01-31",
+                    "agent_ids": [Command.set(self.agent.ids)],
+                    "create_bills": False,
+                }
+            )
         )
         Line = self.env.registry["sale.flow.commission.line"]
         original = Line._flow_mark_settled
@@ -159,6 +163,7 @@ class TestCommissionSettlement(SaleFlowCommissionCommon):
         settlement = self._settle()
         html = (
             self.env["ir.actions.report"]
+            .with_user(self.accountant)
             ._render_qweb_html(
                 "sales_order_flow.action_report_sale_flow_commission_statement",
                 settlement.ids,

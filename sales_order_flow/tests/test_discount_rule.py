@@ -15,7 +15,9 @@ class TestDiscountRule(SaleFlowCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env.user.groups_id += cls.env.ref("sale.group_discount_per_so_line")
+        discount_group = cls.env.ref("sale.group_discount_per_so_line")
+        cls.env.user.groups_id += discount_group
+        cls.salesman.groups_id += discount_group
         Category = cls.env["product.category"]
         cls.categ_parent = Category.create({"name": "Furniture"})
         cls.categ_child = Category.create(
@@ -51,12 +53,24 @@ class TestDiscountRule(SaleFlowCommon):
         values.setdefault("discount_percent", 10.0)
         return self.Rule.create(values)
 
-    def _order(self, product=None, qty=1.0, partner=None, **values):
-        return self._create_order(
-            partner=partner or self.customer,
-            product=product or self.chair,
-            qty=qty,
-            **values,
+    def _order(self, product=None, qty=1.0, partner=None, lines=1, **values):
+        """A quotation of the salesperson: every step on it runs as them."""
+        product = product or self.chair
+        return (
+            self.env["sale.order"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": (partner or self.customer).id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": product.id, "product_uom_qty": qty}
+                        )
+                        for _i in range(lines)
+                    ],
+                    **values,
+                }
+            )
         )
 
     def test_category_children_and_levels(self):
@@ -410,12 +424,12 @@ class TestDiscountRulePerformance(SaleFlowCommon):
     def _measure(self, operation):
         orders = {size: self._create_order(lines=size, qty=1) for size in (3, 10, 100)}
         self.env.invalidate_all()
-        operation(orders[3])
+        operation(orders[3].with_user(self.salesman))
         counts = {}
         for size in (10, 100):
             self.env.invalidate_all()
             with self._count_queries() as counter:
-                operation(orders[size])
+                operation(orders[size].with_user(self.salesman))
             counts[size] = counter["count"]
         self.assertEqual(counts[10], counts[100], counts)
         _logger.info(

@@ -243,6 +243,8 @@ class TestMassQuotation(SaleFlowCommon):
             form.source_order_id = self.source
             self.assertFalse(form.sale_order_template_id)
             form.partner_ids.add(self.customer_a)
+            form.use_partner_domain = True
+            self.assertEqual(form.partner_domain, "[('customer_rank', '>', 0)]")
             form.partner_domain = (
                 f"[('id', 'in', {[self.customer_a.id, self.customer_b.id]})]"
             )
@@ -253,6 +255,23 @@ class TestMassQuotation(SaleFlowCommon):
         self.assertEqual(run.created_count, 2)
         with self.assertRaises(UserError):
             run.action_generate()  # only once
+
+    def test_filter_and_count_agree(self):
+        """What the filter widget counts is what the run targets: an empty
+        filter matches every contact once it is switched on, and a new run
+        without a filter targets nobody (and is not saved by the form)."""
+        with Form(self.Run.with_user(self.manager)) as form:
+            form.source_order_id = self.source
+            self.assertEqual(form.customer_count, 0)
+            form.use_partner_domain = True
+            partners = self.env["res.partner"].with_user(self.manager)
+            customers = partners.search_count([("customer_rank", ">", 0)])
+            self.assertEqual(form.customer_count, customers)
+            form.partner_domain = "[]"
+            self.assertEqual(form.customer_count, partners.search_count([]))
+            form.use_partner_domain = False
+            self.assertEqual(form.customer_count, 0)
+        self.assertFalse(form.record._get_target_partners())
 
     # ------------------------------------------------------------------
     # Bad input and failures

@@ -1,9 +1,13 @@
 import base64
 import json
+from unittest.mock import patch
+
+from werkzeug.datastructures import FileStorage
 
 from odoo import Command, http
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..controllers.portal import PO_DOCUMENT_MAX_BYTES
 from .common import SaleFlowCommon
 
 # A 1x1 transparent PNG: what the portal's signature widget sends.
@@ -114,6 +118,68 @@ class TestPortal(HttpCase, SaleFlowCommon):
         self.assertEqual(response.status_code, 303)
         self.assertTrue(response.headers["Location"].endswith("/my"))
         self.assertFalse(order.client_order_ref)
+
+    def _upload_po(self, order, filename, content, mimetype="application/pdf"):
+        return self.url_open(
+            f"/my/orders/{order.id}/purchase_order?access_token={order.access_token}",
+            data={
+                "client_order_ref": "PO-FILE",
+                "csrf_token": http.Request.csrf_token(self),
+            },
+            files={"po_document": (filename, content, mimetype)},
+        )
+
+    def test_po_document_judged_by_its_content(self):
+        # a web page or an SVG (scripts) renamed .pdf, sent as a PDF
+        order = self._quote(self.portal_customer.partner_id)
+        self.authenticate("flow_portal_customer", "flow_portal_customer")
+        for content in (
+            b"<html><body><script>alert(1)</script></body></html>",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        ):
+            response = self._upload_po(order, "po.pdf", content)
+            self.assertIn("po_error=po_document", response.url)
+            self.assertIn("must be a PDF, PNG or JPEG file", response.text)
+        self.assertFalse(order.client_order_ref, "nothing may be half-written")
+        self.assertFalse(order.flow_po_document)
+        # a real PDF sent with a wrong type by the browser is accepted
+        response = self._upload_po(
+            order, "po.pdf", b"%PDF-1.4 po", "application/octet-stream"
+        )
+        self.assertIn("po_ok=1", response.url)
+        self.assertEqual(base64.b64decode(order.flow_po_document), b"%PDF-1.4 po")
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "sale.order"),
+                    ("res_field", "=", "flow_po_document"),
+                    ("res_id", "=", order.id),
+                ]
+            )
+        )
+        self.assertEqual(attachment.mimetype, "application/pdf")
+
+    def test_oversized_po_document_refused_before_reading(self):
+        order = self._quote(self.portal_customer.partner_id)
+        self.authenticate("flow_portal_customer", "flow_portal_customer")
+        reads = []
+
+        def read(storage, *args):
+            reads.append(args)
+            return storage.stream.read(*args)
+
+        content = b"%PDF-1.4 " + b"0" * PO_DOCUMENT_MAX_BYTES
+        with patch.object(FileStorage, "read", read, create=True):
+            response = self._upload_po(order, "po.pdf", content)
+            self.assertIn("po_error=po_document", response.url)
+            self.assertFalse(reads, "an oversized file is refused unread")
+            self.assertFalse(order.client_order_ref)
+            self.assertFalse(order.flow_po_document)
+            response = self._upload_po(order, "po.pdf", b"%PDF-1.4 small")
+            self.assertIn("po_ok=1", response.url)
+            self.assertTrue(reads, "a file of a fair size is read")
 
     def test_payment_refused_without_required_po(self):
         order = self._quote(self.portal_user.partner_id)

@@ -8,8 +8,31 @@ from odoo.tests import tagged
 from .common import SaleFlowCommon
 
 
+class SuggestionCommon(SaleFlowCommon):
+    def _quotation(self, partner=None, product=None, qty=1.0, user=None, **values):
+        """A quotation of the salesperson (``user``): steps on it run as them."""
+        return (
+            self.env["sale.order"]
+            .with_user(user or self.salesman)
+            .create(
+                {
+                    "partner_id": (partner or self.customer).id,
+                    "order_line": [
+                        Command.create(
+                            {
+                                "product_id": (product or self.product).id,
+                                "product_uom_qty": qty,
+                            }
+                        )
+                    ],
+                    **values,
+                }
+            )
+        )
+
+
 @tagged("post_install", "-at_install")
-class TestPriceExplanation(SaleFlowCommon):
+class TestPriceExplanation(SuggestionCommon):
     def test_explanation_steps(self):
         rule = self.env["sale.flow.discount.rule"].create(
             {"name": "Widget 10", "discount_percent": 10.0}
@@ -29,7 +52,7 @@ class TestPriceExplanation(SaleFlowCommon):
                 ],
             }
         )
-        order = self._create_order(qty=2, pricelist_id=pricelist.id)
+        order = self._quotation(qty=2, pricelist_id=pricelist.id)
         line = order.order_line
         line.flow_discount_2 = 5.0  # by hand
         line.invalidate_recordset(["flow_price_explanation"])
@@ -64,8 +87,8 @@ class TestPriceExplanation(SaleFlowCommon):
         self.env["sale.flow.discount.rule"].create(
             {"name": "Shown rule", "discount_percent": 10.0}
         )
-        order = self._create_order()
-        report = self.env["ir.actions.report"]
+        order = self._quotation()
+        report = self.env["ir.actions.report"].with_user(self.salesman)
         html = report._render_qweb_html("sale.action_report_saleorder", order.ids)[0]
         self.assertNotIn(b"o_flow_price_explanation_report", html)
         self.assertIn(b"10 %", html)
@@ -76,7 +99,7 @@ class TestPriceExplanation(SaleFlowCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestProductSuggestion(SaleFlowCommon):
+class TestProductSuggestion(SuggestionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -90,9 +113,9 @@ class TestProductSuggestion(SaleFlowCommon):
             {"name": "Rare Widget", "list_price": 10.0}
         )
 
-    def _confirmed(self, date, partner=None, product=None, qty=1.0):
-        order = self._create_order(
-            partner=partner or self.contact, product=product, qty=qty
+    def _confirmed(self, date, partner=None, product=None, qty=1.0, user=None):
+        order = self._quotation(
+            partner=partner or self.contact, product=product, qty=qty, user=user
         )
         order.action_confirm()
         order.date_order = date
@@ -101,13 +124,21 @@ class TestProductSuggestion(SaleFlowCommon):
     @freeze_time("2024-06-15 12:00:00")
     def test_favourites_and_suggestions(self):
         self._confirmed(datetime(2024, 1, 10), qty=5)
-        self._confirmed(datetime(2024, 5, 2), partner=self.company_customer, qty=3)
+        # sold by another salesperson: the customer's history all the same
+        self._confirmed(
+            datetime(2024, 5, 2),
+            partner=self.company_customer,
+            qty=3,
+            user=self.salesman_2,
+        )
         self._confirmed(datetime(2024, 3, 1), product=self.other_product, qty=50)
         # Too old, another customer, a draft: not counted.
         self._confirmed(datetime(2023, 5, 1), qty=100)
         self._confirmed(datetime(2024, 5, 1), partner=self.customer, qty=100)
-        self._create_order(partner=self.contact, qty=100)
-        favourites = self.company_customer._flow_get_favourite_products()
+        self._quotation(partner=self.contact, qty=100)
+        favourites = self.company_customer.with_user(
+            self.salesman
+        )._flow_get_favourite_products()
         self.assertEqual(
             [(f["product"], f["qty"], f["order_count"]) for f in favourites],
             [(self.product, 8.0, 2), (self.other_product, 50.0, 1)],
@@ -116,15 +147,21 @@ class TestProductSuggestion(SaleFlowCommon):
         self.assertIn("Rare Widget", self.company_customer.flow_favourite_products_html)
         # A shorter history drops the January order.
         self.company.flow_suggestion_months = 3
-        favourites = self.contact._flow_get_favourite_products()
+        favourites = self.contact.with_user(
+            self.salesman
+        )._flow_get_favourite_products()
         self.assertEqual(
             [(f["product"], f["qty"]) for f in favourites], [(self.product, 3.0)]
         )
         self.company.flow_suggestion_months = 12
 
-        quotation = self._create_order(partner=self.contact, product=self.service)
+        quotation = self._quotation(partner=self.contact, product=self.service)
         action = quotation.action_flow_open_product_suggestions()
-        wizard = self.env[action["res_model"]].browse(action["res_id"])
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(self.salesman)
+            .browse(action["res_id"])
+        )
         self.assertEqual(wizard.line_ids.product_id, self.product | self.other_product)
         line = wizard.line_ids.filtered(lambda s: s.product_id == self.other_product)
         line.quantity = 4
@@ -152,7 +189,7 @@ class TestProductSuggestion(SaleFlowCommon):
             self.env.invalidate_all()
             _commercial = partner.commercial_partner_id
             start = self.cr.sql_log_count
-            favourites = partner._flow_get_favourite_products()
+            favourites = partner.with_user(self.salesman)._flow_get_favourite_products()
             _names = [fav["product"].display_name for fav in favourites]
             counts[partner.name] = (self.cr.sql_log_count - start, len(favourites))
         self.assertEqual(counts["Small"][1], 2)

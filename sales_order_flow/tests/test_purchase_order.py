@@ -22,17 +22,19 @@ class TestPurchaseOrder(SaleFlowCommon):
 
     def test_confirm_with_po(self):
         order = self._create_order(partner=self.customer_po)
+        order = order.with_user(self.salesman)
         order.client_order_ref = "PO-4711"
         order.action_confirm()
         self.assertEqual(order.state, "sale")
 
     def test_customer_without_requirement_confirms(self):
-        order = self._create_order()
+        order = self._create_order().with_user(self.salesman)
         order.action_confirm()
         self.assertEqual(order.state, "sale")
 
     def test_po_blocks_portal_signature_and_payment(self):
         order = self._create_order(partner=self.customer_po, require_signature=True)
+        order = order.with_user(self.salesman)
         order.action_quotation_sent()
         self.assertFalse(order._has_to_be_signed())
         order.client_order_ref = "PO-1"
@@ -41,6 +43,7 @@ class TestPurchaseOrder(SaleFlowCommon):
     def test_po_carried_to_invoice(self):
         document = base64.b64encode(b"%PDF-1.4 customer purchase order")
         order = self._create_order(partner=self.customer_po, product=self.service)
+        order = order.with_user(self.salesman)
         with Form(order) as form:
             form.client_order_ref = "PO-2024-17"
             form.flow_po_date = "2026-11-02"
@@ -49,6 +52,7 @@ class TestPurchaseOrder(SaleFlowCommon):
         order.action_confirm()
         order.order_line.qty_delivered = 1
         invoice = order._create_invoices()
+        invoice.with_user(self.accountant).action_post()
         self.assertRecordValues(
             invoice,
             [

@@ -6,6 +6,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from odoo.addons.base.controllers.rpc import dumps as rpc_dumps
+
 from .common import SaleFlowCommon
 
 
@@ -353,7 +355,9 @@ class TestRebate(RebateCommon):
     # ------------------------------------------------------------------
 
     def _settle(self, program, day=date(2024, 3, 31), when=date(2024, 4, 5)):
-        return program._settle(day, when)
+        # accountants settle rebates
+        settlement, message = program.with_user(self.accountant)._settle(day, when)
+        return settlement.with_env(self.env), message
 
     def test_settlement_creates_credit_notes(self):
         program = self._create_program([(1000, 2), (5000, 3), (10000, 5)])
@@ -500,27 +504,174 @@ class TestRebate(RebateCommon):
             lambda move: move.partner_id == self.buyer
         )
         self.assertEqual(sorted(notes.mapped("amount_total")), [150.0, 350.0])
-        # a refund after settlement: less earned than paid, nothing is created
+        # a refund after settlement: less earned than paid (2 % of 4,000 = 80
+        # against 500 paid): recorded without credit note, 420 to deduct
         self._invoice(self.buyer, 6000.0, refund=True, day="2024-03-20")
         third, message = self._settle(program)
-        self.assertFalse(third)
-        self.assertIn("Nothing to settle", message)
+        self.assertRecordValues(
+            third.line_ids,
+            [
+                {
+                    "partner_id": self.buyer.id,
+                    "rebate": 80.0,
+                    "paid_before": 500.0,
+                    "amount_settled": -420.0,
+                    "amount_due": 0.0,
+                    "move_id": False,
+                    "sequence": 3,
+                }
+            ],
+        )
+        self.assertIn("420.00 is deducted from their next rebates", message)
         # a cancelled credit note paid nothing: the next run pays it again
+        # (less the 420 overpaid: 150 + 350 paid in all for a 500 rebate)
         notes.filtered(lambda move: move.amount_total == 350.0).button_draft()
         self._invoice(self.buyer, 6000.0, day="2024-03-20")
         notes.filtered(lambda move: move.amount_total == 350.0).button_cancel()
         fourth, _message = self._settle(program)
-        self.assertEqual(fourth.line_ids.amount_due, 350.0)
-        self.assertEqual(fourth.line_ids.sequence, 3)
+        self.assertRecordValues(
+            fourth.line_ids,
+            [
+                {
+                    "rebate": 500.0,
+                    "amount_settled": 770.0,
+                    "carried_in": -420.0,
+                    "amount_due": 350.0,
+                    "sequence": 4,
+                }
+            ],
+        )
+
+    def test_running_period_cannot_be_settled(self):
+        program = self._create_program([(1000, 2)])
+        self._invoice(self.buyer, 2000.0, day="2024-02-10")
+        Program = program.with_user(self.accountant)
+        with freeze_time("2024-03-31"):
+            with self.assertRaisesRegex(UserError, "still running") as error:
+                Program._settle(date(2024, 3, 15))
+            self.assertIn("(03/31/2024)", str(error.exception))
+            wizard = (
+                self.env["sale.flow.rebate.program.settle"]
+                .with_user(self.accountant)
+                .create({"program_id": program.id, "period_date": "2024-03-01"})
+            )
+            with self.assertRaisesRegex(UserError, "still running"):
+                wizard.action_settle()
+        self.assertFalse(program.settlement_ids)
+        with freeze_time("2024-04-01"):
+            settlement, _message = Program._settle(date(2024, 3, 15))
+        self.assertEqual(settlement.amount_total, 40.0)
+        # a program that ended within the period: settled from the next day
+        ended = self._create_program([(1000, 2)], date_end="2024-05-15")
+        with freeze_time("2024-05-15"), self.assertRaises(UserError):
+            ended.with_user(self.accountant)._settle(date(2024, 5, 1))
+        with freeze_time("2024-05-16"):
+            _settlement, message = ended.with_user(self.accountant)._settle(
+                date(2024, 5, 1)
+            )
+        self.assertIn("Nothing to settle for Q2 2024", message)
+
+    def test_overpaid_rebate_carried_to_next_settlement(self):
+        program = self._create_program([(0, 5)], category_ids=[Command.clear()])
+        self._invoice(self.buyer, 10000.0, day="2024-02-10")
+        first, _message = self._settle(program)
+        self.assertEqual(first.amount_total, 500.0)
+        # a late credit note of Q1: 5 % of 6,000 = 300 earned, 500 paid
+        self._invoice(self.buyer, 4000.0, day="2024-03-20", refund=True)
+        second, _message = self._settle(program)
+        self.assertRecordValues(
+            second.line_ids,
+            [{"amount_settled": -200.0, "amount_due": 0.0, "move_id": False}],
+        )
+        # Q2: 150 earned, all of it deducted (50 still to deduct)
+        self._invoice(self.buyer, 3000.0, day="2024-05-10")
+        third, message = self._settle(
+            program, day=date(2024, 6, 30), when=date(2024, 7, 5)
+        )
+        self.assertRecordValues(
+            third.line_ids,
+            [
+                {
+                    "rebate": 150.0,
+                    "amount_settled": 150.0,
+                    "carried_in": -150.0,
+                    "amount_due": 0.0,
+                    "move_id": False,
+                }
+            ],
+        )
+        self.assertIn("0 credit notes", message)
+        # Q3: 500 earned, 50 deducted
+        self._invoice(self.buyer, 10000.0, day="2024-08-10")
+        fourth, _message = self._settle(
+            program, day=date(2024, 9, 30), when=date(2024, 10, 5)
+        )
+        self.assertRecordValues(
+            fourth.line_ids,
+            [{"amount_settled": 500.0, "carried_in": -50.0, "amount_due": 450.0}],
+        )
+        # in all: 5 % of 19,000 invoiced, net of the credit note
+        self.assertEqual(
+            sorted(self._credit_notes(program).mapped("amount_total")), [450.0, 500.0]
+        )
+        # the next settlements find nothing left to deduct
+        self.assertEqual(program._get_carried([self.buyer.id]), {self.buyer.id: 0.0})
+
+    def test_actions_answer_over_rpc(self):
+        """Every public action returns something XML-RPC can marshal (None is
+        refused: "cannot marshal None")."""
+        program = self.Program.with_user(self.manager).create(
+            {
+                "name": "RPC Rebate",
+                "date_start": "2024-01-01",
+                "partner_ids": [Command.set(self.buyer.ids)],
+                "product_id": self.rebate_product.id,
+                "tier_ids": [Command.create({"threshold": 0, "rate": 2})],
+            }
+        )
+        self._invoice(self.buyer, 1000.0)
+        for method in ("action_activate", "action_close", "action_draft"):
+            with self.subTest(method=method):
+                rpc_dumps((getattr(program, method)(),))
+        program.action_activate()
+        rpc_dumps((program.action_open_settle(),))
+        rpc_dumps((program.action_view_settlements(),))
+        wizard = (
+            self.env["sale.flow.rebate.program.settle"]
+            .with_user(self.accountant)
+            .create({"program_id": program.id, "period_date": "2024-03-31"})
+        )
+        action = wizard.action_settle()
+        rpc_dumps((action,))
+        settlement = program.settlement_ids.with_user(self.accountant)
+        self.assertEqual(action["res_id"], settlement.id)
+        rpc_dumps((settlement.action_view_credit_notes(),))
+        rpc_dumps((settlement.action_print_statements(),))
+        # nothing is due now: a notification
+        rpc_dumps((wizard.action_settle(),))
+
+    def test_tier_checks_cannot_be_skipped_by_context(self):
+        program = self._create_program([(1000, 2), (5000, 3)])
+        tier = program.tier_ids.sorted("threshold")[1]
+        # what the program's own write used to set: an RPC caller can send it
+        for key in (
+            "sale_flow_rebate_tiers_deferred",
+            "sale_flow_rebate_tiers",
+            "sale_flow_rebate_tiers_checked_by_program",
+        ):
+            with self.subTest(key=key), self.assertRaises(ValidationError):
+                tier.with_user(self.manager).with_context(**{key: True}).rate = 1
+        self.assertEqual(tier.rate, 3.0)
 
     def test_settle_wizard(self):
         program = self._create_program([(1000, 2)])
         self._invoice(self.buyer, 2000.0)
         with freeze_time("2024-04-03"):
+            # accountants settle
             wizard_form = Form(
-                self.env["sale.flow.rebate.program.settle"].with_context(
-                    default_program_id=program.id
-                )
+                self.env["sale.flow.rebate.program.settle"]
+                .with_user(self.accountant)
+                .with_context(default_program_id=program.id)
             )
             # the period that just ended is proposed
             self.assertEqual(wizard_form.period_start, date(2024, 1, 1))
@@ -533,6 +684,7 @@ class TestRebate(RebateCommon):
         with freeze_time("2024-04-03"):
             wizard = (
                 self.env["sale.flow.rebate.program.settle"]
+                .with_user(self.accountant)
                 .with_context(default_program_id=program.id)
                 .create({})
             )
@@ -544,9 +696,15 @@ class TestRebate(RebateCommon):
         program = self._create_program([(1000, 2)], state="draft")
         with self.assertRaises(UserError):
             self._settle(program)
-        program.write({"state": "active", "product_id": False})
-        with self.assertRaises(UserError):
-            self._settle(program)
+        # a program without product or account cannot be active (issue 9);
+        # assertRaises rolls back what was written
+        with self.assertRaises(ValidationError) as error:
+            program.write({"state": "active", "product_id": False})
+        self.assertIn("credit notes need one", str(error.exception))
+        program.product_id = False
+        with self.assertRaisesRegex(UserError, "credit notes need one"):
+            program.with_user(self.manager).action_activate()
+        self.assertEqual(program.state, "draft")
 
     @freeze_time("2024-05-01")
     def test_cron_settles_closed_period(self):

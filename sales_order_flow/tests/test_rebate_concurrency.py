@@ -210,3 +210,55 @@ class TestRebateConcurrency(TransactionCase):
             self.assertIn("Nothing to settle", message)
             cr_b.commit()  # pylint: disable=invalid-commit
         self.assertEqual(self._paid(), (1, 2, 80.0))
+
+    @mute_logger("odoo.sql_db")
+    def test_cron_leaves_a_busy_program_for_the_next_run(self):
+        """The scheduled settlement meets a program another run is settling:
+        it is left (with its later periods) for the next run, without an
+        activity, and settled then."""
+        Program = "sale.flow.rebate.program"
+        with self.registry.cursor() as cr:
+            program = self._env(cr)[Program].browse(self.data["program"])
+            program.auto_settle = True
+            program.env.flush_all()
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
+            cr_a.execute(
+                "SELECT id FROM sale_flow_rebate_program WHERE id = %s FOR UPDATE",
+                [self.data["program"]],
+            )
+            env_b = self._env(cr_b)
+            program = env_b[Program].browse(self.data["program"])
+            q2_invoice = env_b["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.data["partners"][0],
+                    "invoice_date": "2024-05-10",
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.data["products"][0],
+                                "quantity": 1,
+                                "price_unit": 2000.0,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+            q2_invoice.action_post()
+            # the program is busy (logged at INFO): no settlement, no activity
+            env_b[Program]._cron_settle_rebates(date(2024, 8, 1))
+            self.assertFalse(program.settlement_ids)
+            self.assertFalse(program.activity_ids)
+            cr_a.rollback()
+            env_b[Program]._cron_settle_rebates(date(2024, 8, 1))
+            self.assertEqual(
+                program.settlement_ids.sorted("period_start").mapped(
+                    lambda settlement: (
+                        settlement.period_start,
+                        settlement.amount_total,
+                    )
+                ),
+                [(date(2024, 1, 1), 80.0), (date(2024, 4, 1), 40.0)],
+            )
+            cr_b.rollback()

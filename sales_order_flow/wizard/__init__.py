@@ -15,3 +15,4 @@ from . import sale_flow_commission_settle
 # agreements (issue 4)
 from . import sale_flow_agreement_calloff
 from . import sale_flow_agreement_calloff_line
+from . import sale_advance_payment_inv

@@ -1,4 +1,6 @@
-from odoo import Command, _, api, fields, models
+import math
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -57,13 +59,18 @@ class SaleFlowAgreementCalloff(models.TransientModel):
 
     def action_create(self):
         self.ensure_one()
+        for line in self.line_ids:
+            if not math.isfinite(line.quantity) or line.quantity < 0:
+                raise UserError(
+                    self.env._("Call-off quantities must be positive numbers.")
+                )
         values = [
             (line.agreement_line_id, line.quantity)
             for line in self.line_ids
             if line.quantity > 0
         ]
         if not values:
-            raise UserError(_("Enter the quantity of at least one line."))
+            raise UserError(self.env._("Enter the quantity of at least one line."))
         order = self.agreement_id._flow_create_calloff(
             values,
             date=self.date,

@@ -1,9 +1,8 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-
-from ..models.sale_flow_commission_plan import PERIOD_MONTHS, period_start
+from odoo.tools import date_utils
 
 
 class SaleFlowCommissionSettle(models.TransientModel):
@@ -60,12 +59,11 @@ class SaleFlowCommissionSettle(models.TransientModel):
     def _compute_dates(self):
         for wizard in self:
             if wizard.period_type and wizard.period_date:
-                start = period_start(wizard.period_date, wizard.period_type)
-                wizard.date_from = start
-                wizard.date_to = (
-                    start
-                    + relativedelta(months=PERIOD_MONTHS[wizard.period_type])
-                    - relativedelta(days=1)
+                wizard.date_from = date_utils.start_of(
+                    wizard.period_date, wizard.period_type
+                )
+                wizard.date_to = date_utils.end_of(
+                    wizard.period_date, wizard.period_type
                 )
             else:
                 wizard.date_from = wizard.date_to = False
@@ -84,10 +82,23 @@ class SaleFlowCommissionSettle(models.TransientModel):
 
     def action_settle(self):
         self.ensure_one()
+        self.env["sale.flow.commission.settlement"]._flow_check_settler()
+        if self.company_id not in self.env.companies:
+            raise UserError(
+                self.env._(
+                    "Settle the commissions of a company you work in: select "
+                    "%(company)s in the company switcher first.",
+                    company=self.company_id.display_name,
+                )
+            )
         if not self.period_type or not self.period_date:
-            raise UserError(_("Choose the period to settle (month, quarter or year)."))
+            raise UserError(
+                self.env._("Choose the period to settle (month, quarter or year).")
+            )
         if self.create_bills and not self.journal_id:
-            raise UserError(_("Choose the purchase journal of the vendor bills."))
+            raise UserError(
+                self.env._("Choose the purchase journal of the vendor bills.")
+            )
         settlements = self._flow_settle()
         if self.create_bills:
             settlements._flow_create_bills(self.journal_id)
@@ -102,9 +113,11 @@ class SaleFlowCommissionSettle(models.TransientModel):
         Line = self.env["sale.flow.commission.line"]
         domain = self._get_lines_domain()
         # partly paid lines: settle the paid part, keep the rest following
+        # (sudo after the search under the user's rules: accountants settle
+        # but do not edit commission lines otherwise)
         Line.search(
             [*domain, ("payment_basis", "=", "paid"), ("payable_fraction", "<", 1.0)]
-        )._flow_split_payable()
+        ).sudo()._flow_split_payable()
         groups = Line._read_group(
             domain, ["agent_id"], ["id:array_agg", "amount_payable:sum"]
         )
@@ -126,7 +139,7 @@ class SaleFlowCommissionSettle(models.TransientModel):
             if Line.browse(ids)._flow_mark_settled(settlement) != len(ids):
                 # another run took some of these lines meanwhile: undo it all
                 raise UserError(
-                    _(
+                    self.env._(
                         "Some of these commissions were settled meanwhile by "
                         "someone else. Nothing was settled: run the settlement "
                         "again."

@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
@@ -220,7 +220,7 @@ class SaleFlowPriceSimulation(models.TransientModel):
         if groups:
             currency = order.currency_id
             order.message_post(
-                body=_(
+                body=self.env._(
                     "Price simulation applied (%(mode)s): untaxed total "
                     "%(old_untaxed)s → %(new_untaxed)s, total %(old_total)s → "
                     "%(new_total)s.",
@@ -282,19 +282,19 @@ class SaleFlowPriceSimulation(models.TransientModel):
         self.ensure_one()
         order = self.order_id
         if order.state not in ("draft", "sent"):
-            return _(
+            return self.env._(
                 "Only quotations can be simulated: %(order)s is already confirmed "
                 "or cancelled.",
                 order=order.name,
             )
         if self.mode == "extra_discount" and not 0.0 <= self.extra_discount <= 100.0:
-            return _("The extra discount must be between 0 and 100 %.")
+            return self.env._("The extra discount must be between 0 and 100 %.")
         if self.mode == "target_total":
             currency = self.currency_id
             if currency.compare_amounts(self.target_total, 0.0) <= 0:
-                return _("The target total must be greater than zero.")
+                return self.env._("The target total must be greater than zero.")
             if currency.compare_amounts(self.target_total, order.amount_untaxed) > 0:
-                return _(
+                return self.env._(
                     "The target total (%(target)s) cannot be above the current "
                     "untaxed total (%(current)s): the simulation only lowers prices.",
                     target=format_amount(self.env, self.target_total, currency),
@@ -303,12 +303,12 @@ class SaleFlowPriceSimulation(models.TransientModel):
         for line in self.line_ids:
             product = line.order_line_id.product_id.display_name
             if not 0.0 <= line.discount <= 100.0:
-                return _(
+                return self.env._(
                     "The discount of %(product)s must be between 0 and 100 %%.",
                     product=product,
                 )
             if line.price_unit < 0.0:
-                return _(
+                return self.env._(
                     "The unit price of %(product)s cannot be negative.",
                     product=product,
                 )
@@ -316,16 +316,18 @@ class SaleFlowPriceSimulation(models.TransientModel):
 
     def _get_approval_summary(self, rules):
         if not rules:
-            return _("No approval needed.")
-        summary = [_("Approval needed:")]
+            return self.env._("No approval needed.")
+        summary = [self.env._("Approval needed:")]
         for rule in rules:
             approvers = rule.approver_user_ids.mapped("name")
             if rule.approver_group_id:
                 approvers.append(
-                    _("members of %(group)s", group=rule.approver_group_id.full_name)
+                    self.env._(
+                        "members of %(group)s", group=rule.approver_group_id.full_name
+                    )
                 )
             summary.append(
-                _(
+                self.env._(
                     "%(rule)s (level %(level)s): %(approvers)s",
                     rule=rule.name,
                     level=rule.level,

@@ -38,9 +38,11 @@ class SaleFlowPriceSimulationLine(models.TransientModel):
         readonly=False,
         precompute=True,
     )
+    # Exact, like sale.order.line's discount: an unchanged line simulates to
+    # its own figures (shown with 2 decimals).
     discount = fields.Float(
         string="New Discount (%)",
-        digits="Discount",
+        digits=False,
         compute="_compute_price_unit_discount",
         store=True,
         readonly=False,
@@ -68,9 +70,12 @@ class SaleFlowPriceSimulationLine(models.TransientModel):
                 if line.simulation_id.mode != "line_prices"
                 else 0.0
             )
+            if not extra:
+                line.discount = order_line.discount  # its exact stack
+                continue
             # The extra discount applies on top of the line's own discount.
             discount = 100.0 - (100.0 - order_line.discount) * (100.0 - extra) / 100.0
-            # Rounded like sale.order.line.discount, so "Apply" gives these figures.
+            # Rounded like a discount level, so "Apply" gives these figures.
             line.discount = float_round(discount, precision_digits=digits)
 
     @api.depends("price_unit", "discount", "order_line_id", "purchase_price")

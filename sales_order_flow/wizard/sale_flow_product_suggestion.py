@@ -1,4 +1,4 @@
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 
 
 class SaleFlowProductSuggestion(models.TransientModel):
@@ -49,7 +49,7 @@ class SaleFlowProductSuggestion(models.TransientModel):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _(
+            "name": self.env._(
                 "Frequently Bought by %(customer)s",
                 customer=self.partner_id.commercial_partner_id.display_name,
             ),

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -27,13 +27,13 @@ class SaleFlowProductSuggestionLine(models.TransientModel):
             order = suggestion.suggestion_id.order_id
             if order.state not in ("draft", "sent"):
                 raise UserError(
-                    _(
+                    self.env._(
                         "Products can only be added to a quotation, not to %(order)s.",
                         order=order.name,
                     )
                 )
             if suggestion.quantity <= 0:
-                raise UserError(_("Give a positive quantity to add."))
+                raise UserError(self.env._("Give a positive quantity to add."))
         self.env["sale.order.line"].create(
             [
                 {

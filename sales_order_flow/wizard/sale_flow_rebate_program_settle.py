@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 
 class SaleFlowRebateProgramSettle(models.TransientModel):
@@ -28,7 +28,7 @@ class SaleFlowRebateProgramSettle(models.TransientModel):
     period_date = fields.Date(
         string="Period",
         required=True,
-        default=_default_period_date,
+        default=lambda self: self._default_period_date(),
         help="Any day of the period to settle.",
     )
     period_start = fields.Date(compute="_compute_period")
@@ -70,6 +70,7 @@ class SaleFlowRebateProgramSettle(models.TransientModel):
 
     def action_settle(self):
         self.ensure_one()
+        self.program_id._check_period_over(self.period_date)
         settlement, message = self.program_id._settle(self.period_date, self.date)
         if settlement:
             settlement.message_post(body=message)
@@ -84,7 +85,7 @@ class SaleFlowRebateProgramSettle(models.TransientModel):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Nothing to settle"),
+                "title": self.env._("Nothing to settle"),
                 "message": message,
                 "type": "warning",
                 "next": {"type": "ir.actions.act_window_close"},

@@ -52,13 +52,33 @@ registry.category("web_tour.tours").add("sale_flow_portal_po", {
             run: "click",
         },
         {
+            // the chosen style is drawn asynchronously (an image loads): until
+            // it is, the widget reports an empty signature, so wait for pixels
+            content: "wait until the chosen style is drawn",
+            trigger: ".modal canvas.o_web_sign_signature",
+            run: async function () {
+                const canvas = document.querySelector(".modal canvas.o_web_sign_signature");
+                for (let attempt = 0; attempt < 200; attempt++) {
+                    const pixels = canvas
+                        .getContext("2d")
+                        .getImageData(0, 0, canvas.width, canvas.height).data;
+                    if (pixels.some((value, index) => index % 4 === 3 && value)) {
+                        return;
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+            },
+        },
+        {
             content: "submit the signature",
             trigger: ".modal .o_portal_sign_submit:enabled",
             run: "click",
         },
         {
+            // the page reloads once signed (the page before may already say
+            // "Thank you" about the saved PO)
             content: "the order is confirmed",
-            trigger: "#quote_content:contains('Thank You')",
+            trigger: "#quote_content:contains('Your order has been confirmed')",
         },
         {
             trigger: "#quote_content",

@@ -1,0 +1,94 @@
+"""Upgrade and uninstall checks of bin/test, on the database the tests ran in.
+
+After the tests, the module is upgraded (``-u``) and then uninstalled in that
+same database (the module installed with its demo data and whatever the tests
+committed). Both must log no ERROR, and the uninstall must leave no
+``sale.flow.*`` model, no ``sale_flow_*`` table and no ``flow_`` column behind.
+"""
+
+import subprocess
+
+import _odoo_env as oe
+
+UNINSTALL_SCRIPT = """
+module = env["ir.module.module"].search([("name", "=", "{module}")])
+module.button_immediate_uninstall()
+env.cr.commit()
+print("uninstall: module state", module.read(["state"])[0]["state"])
+"""
+
+LEFTOVERS_SQL = """
+SELECT 'model ' || model FROM ir_model WHERE model LIKE 'sale.flow.%'
+UNION ALL
+SELECT 'table ' || table_name FROM information_schema.tables
+ WHERE table_schema = 'public' AND table_name LIKE 'sale\\_flow\\_%'
+UNION ALL
+SELECT 'column ' || table_name || '.' || column_name
+  FROM information_schema.columns
+ WHERE table_schema = 'public' AND column_name LIKE 'flow\\_%'
+"""
+
+
+def _error_lines(output):
+    return [
+        line
+        for line in output.splitlines()
+        if " ERROR " in line or " CRITICAL " in line or "Traceback" in line
+    ]
+
+
+def leftovers(db):
+    """What the module left in ``db``: a list of 'model x' / 'table x' / 'column x'."""
+    out = subprocess.run(
+        ["psql", "-d", db, "-Atc", LEFTOVERS_SQL],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in out.stdout.splitlines() if line.strip()]
+
+
+def check_upgrade_and_uninstall(odoo_cmd, addons, db, log_path):
+    """Upgrade then uninstall the module in ``db``; return a list of problems."""
+    options = [
+        "--db_host=",
+        f"--addons-path={oe.addons_path(addons)}",
+        "-d",
+        db,
+        "--max-cron-threads=0",
+        "--no-http",
+        "--log-level=warn",
+    ]
+    steps = (
+        ("upgrade", [*odoo_cmd, *options, "-u", oe.MODULE, "--stop-after-init"], None),
+        # the subcommand follows the program (odoo-bin or "python -c ...")
+        ("uninstall", [*odoo_cmd, "shell", *options], UNINSTALL_SCRIPT),
+    )
+    problems = []
+    with open(log_path, "a", encoding="utf-8") as log:
+        for name, cmd, script in steps:
+            proc = subprocess.run(
+                cmd,
+                cwd=oe.REPO,
+                input=script.format(module=oe.MODULE) if script else None,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            output = proc.stdout + proc.stderr
+            log.write(f"\n===== {name} =====\n{output}")
+            errors = _error_lines(output)
+            if proc.returncode or errors:
+                problems.append(
+                    f"{name}: exit code {proc.returncode}, "
+                    f"{len(errors)} ERROR line(s) {(errors or [''])[0][:300]}"
+                )
+            if problems:
+                print(f"lifecycle: {name}: FAILED: {problems[-1]}")
+                return problems
+            print(f"lifecycle: {name}: ok")
+    left = leftovers(db)
+    if left:
+        problems.append(f"uninstall left {len(left)} thing(s): {', '.join(left[:5])}")
+    print(f"lifecycle: left behind by the uninstall: {', '.join(left) or 'nothing'}")
+    return problems
