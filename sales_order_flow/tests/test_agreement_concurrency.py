@@ -3,33 +3,20 @@ from datetime import timedelta
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import Command, fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..utils import lock_keys_for_retry
-
-CONFLICTS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-)
+from .concurrency_common import CONFLICTS, CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
-class TestAgreementConcurrency(TransactionCase):
+class TestAgreementConcurrency(CommittedDataCase):
     """Two confirmations against an enforced maximum, in separate committed
     transactions. The data is committed (another transaction cannot see
     uncommitted rows) and deleted afterwards."""
-
-    def setUp(self):
-        super().setUp()
-        self.data = self._commit_data()
-        self.addCleanup(self._delete_data)
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _commit_data(self):
         with self.registry.cursor() as cr:

@@ -3,30 +3,18 @@ import uuid
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, Command, api
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo import Command
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-CONFLICTS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-)
+from .concurrency_common import CONFLICTS, CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
-class TestApprovalConcurrency(TransactionCase):
+class TestApprovalConcurrency(CommittedDataCase):
     """Two approvers of one level deciding at once, in separate committed
     transactions. The data is committed (another transaction cannot see
     uncommitted rows) and deleted afterwards."""
-
-    def setUp(self):
-        super().setUp()
-        self.data = self._commit_data()
-        self.addCleanup(self._delete_data)
-
-    def _env(self, cr, uid=SUPERUSER_ID):
-        return api.Environment(cr, uid, {"tracking_disable": True})
 
     def _commit_data(self):
         suffix = uuid.uuid4().hex[:8]

@@ -3,31 +3,20 @@ from datetime import date
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, Command, api
-from odoo.tests import TransactionCase, tagged
+from odoo import Command
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-CONFLICTS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-)
+from .concurrency_common import CommittedDataCase
+
 DAY = date(2026, 1, 1)
 
 
 @tagged("post_install", "-at_install")
-class TestRecurringConcurrency(TransactionCase):
+class TestRecurringConcurrency(CommittedDataCase):
     """Two recurring runs at once, in separate committed transactions: one
     invoice per period. The data is committed (another transaction cannot see
     uncommitted rows) and deleted afterwards."""
-
-    def setUp(self):
-        super().setUp()
-        self.data = self._commit_data()
-        self.addCleanup(self._delete_data)
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _commit_data(self):
         with self.registry.cursor() as cr:
@@ -79,19 +68,8 @@ class TestRecurringConcurrency(TransactionCase):
             order = self._env(cr)["sale.order"].browse(self.data["order"])
             return len(order.invoice_ids), len(order.flow_recurring_period_ids)
 
-    def _run_in_thread(self, env, barrier, results):
-        cr = env.cr
-        try:
-            barrier.wait(timeout=30)
-            try:
-                env["sale.order"]._cron_flow_recurring_invoice(date=DAY)
-                cr.commit()  # pylint: disable=invalid-commit
-                results.append("done")
-            except CONFLICTS:
-                cr.rollback()
-                results.append("conflict")
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            results.append(repr(error))
+    def _race_step(self, env):
+        env["sale.order"]._cron_flow_recurring_invoice(date=DAY)
 
     @mute_logger("odoo.sql_db")
     def test_two_runs_at_once(self):

@@ -1,30 +1,16 @@
 import threading
 
-import psycopg2.errors
-
-from odoo import SUPERUSER_ID, Command, api
-from odoo.tests import TransactionCase, tagged
+from odoo import Command
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-CONFLICTS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-)
+from .concurrency_common import CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
-class TestWorkflowConcurrency(TransactionCase):
+class TestWorkflowConcurrency(CommittedDataCase):
     """Two workflow runs at once on a prepaid order, in separate committed
     transactions: one invoice. The data is committed and deleted afterwards."""
-
-    def setUp(self):
-        super().setUp()
-        self.data = self._commit_data()
-        self.addCleanup(self._delete_data)
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _commit_data(self):
         with self.registry.cursor() as cr:
@@ -77,19 +63,8 @@ class TestWorkflowConcurrency(TransactionCase):
                 self._env(cr)["sale.order"].browse(self.data["order"]).invoice_ids
             )
 
-    def _run_in_thread(self, env, barrier, results):
-        cr = env.cr
-        try:
-            barrier.wait(timeout=30)
-            try:
-                env["sale.order"]._cron_flow_workflow()
-                cr.commit()  # pylint: disable=invalid-commit
-                results.append("done")
-            except CONFLICTS:
-                cr.rollback()
-                results.append("conflict")
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            results.append(repr(error))
+    def _race_step(self, env):
+        env["sale.order"]._cron_flow_workflow()
 
     @mute_logger("odoo.sql_db")
     def test_two_runs_at_once(self):
