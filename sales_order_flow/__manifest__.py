@@ -75,6 +75,8 @@
         "demo/sale_flow_agreement_demo.xml",
         # commissions (issue 5) demo, after agreements: a rule names one
         "demo/sale_flow_commission_demo.xml",
+        # a lived-in history (issue 11): invoices, payments, settlements, last
+        "demo/sale_flow_history_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [
