@@ -149,3 +149,61 @@ class TestOrderReport(ReportRenderMixin, SaleFlowCommissionCommon):
         self.assertEqual(values["PO Date"], "03/01/2024")
         self.assertEqual(values["Committed Delivery"], "03/20/2024")
         self.assertIn("3.00 Units", text)
+
+
+@tagged("post_install", "-at_install")
+class TestDemoHistory(ReportRenderMixin, SaleFlowCommissionCommon):
+    """What the README's walk-throughs claim of the demo data."""
+
+    def setUp(self):
+        super().setUp()
+        self.desks = self.env.ref(
+            "sales_order_flow.sale_order_demo_agreement_desks", raise_if_not_found=False
+        )
+        if not self.desks:
+            self.skipTest("installed without demo data")
+
+    def test_agreement_shows_10_used_40_remaining(self):
+        line = self.env.ref("sales_order_flow.sale_flow_agreement_line_demo_desk")
+        self.assertRecordValues(
+            line,
+            [
+                {
+                    "ordered": 10.0,
+                    "delivered": 10.0,
+                    "invoiced": 10.0,
+                    "consumed": 10.0,
+                    "remaining": 40.0,
+                }
+            ],
+        )
+        self.assertEqual(self.desks.amount_untaxed, 6517.0)
+
+    def test_settled_commission_month_and_rebate_quarter(self):
+        agent = self.env.ref("sales_order_flow.res_partner_demo_commission_agent")
+        settlement = self.env["sale.flow.commission.settlement"].search(
+            [("agent_id", "=", agent.id)]
+        )
+        self.assertEqual(len(settlement), 1)
+        self.assertEqual(settlement.amount_total, 410.17)
+        self.assertEqual(settlement.invoice_id.state, "draft")
+        lines = self.env["sale.flow.commission.line"].search(
+            [("agent_id", "=", agent.id)]
+        )
+        self.assertEqual(
+            sorted(line.partner_id.name for line in lines),
+            sorted(["Azure Interior"] * 3 + ["Deco Addict"] * 2),
+        )
+        _html, text = self._render(
+            self.accountant,
+            "sales_order_flow.action_report_sale_flow_commission_statement",
+            settlement,
+        )
+        self.assertIn("8.00 %", text)
+        self.assertIn("Draft, not posted yet", text)
+        program = self.env.ref("sales_order_flow.sale_flow_rebate_program_distributor")
+        rebate = program.settlement_ids
+        self.assertEqual(len(rebate), 1)
+        self.assertEqual(rebate.line_ids.partner_id.name, "Azure Interior")
+        self.assertEqual(rebate.line_ids.amount_due, 273.45)
+        self.assertEqual(rebate.line_ids.move_id.state, "posted")
