@@ -150,6 +150,42 @@ class TestOrderReport(ReportRenderMixin, SaleFlowCommissionCommon):
         self.assertEqual(values["Committed Delivery"], "03/20/2024")
         self.assertIn("3.00 Units", text)
 
+    def test_revision_comparison_header_and_totals(self):
+        Order = self.env["sale.order"].with_user(self.salesman)
+        order = Order.create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": self.product.id, "product_uom_qty": 4}
+                    )
+                ],
+            }
+        )
+        order.action_quotation_sent()
+        revision = Order.browse(order.action_flow_new_revision()["res_id"])
+        revision.order_line.product_uom_qty = 6
+        html, text = self._render(
+            self.salesman,
+            "sales_order_flow.action_report_sale_flow_revision_comparison",
+            revision,
+        )
+        values = {label: value for _cls, label, value in self._informations(html)}
+        self.assertEqual(values["Revision"], "1")
+        self.assertEqual(values["Compared With"], order.name)
+        self.assertIn("4.00 Units", text)
+        self.assertIn("6.00 Units", text)
+        self.assertIn(
+            # (tags become spaces in the extracted text)
+            f"Previous total ( {order.name} ) "
+            f"{_money(self.env, order.amount_total, self.currency)}",
+            text,
+        )
+        self.assertIn(
+            f"New total {_money(self.env, revision.amount_total, self.currency)}",
+            text,
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestDemoHistory(ReportRenderMixin, SaleFlowCommissionCommon):
