@@ -83,6 +83,8 @@
         # recurring invoices and automatic workflow (issue 13) demo
         "demo/sale_flow_recurrence_demo.xml",
         "demo/sale_flow_workflow_demo.xml",
+        # a lived-in history (issue 11): invoices, payments, settlements, last
+        "demo/sale_flow_history_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -36,3 +36,4 @@ from . import test_recurring_performance
 from . import test_workflow
 from . import test_recurring_portal
 from . import test_workflow_concurrency
+from . import test_flow_reports
