@@ -1,8 +1,8 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.tools import format_date
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 
 class SaleFlowCommissionTarget(models.Model):

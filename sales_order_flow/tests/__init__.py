@@ -31,3 +31,4 @@ from . import test_order_form
 from . import test_approval_security
 from . import test_approval_concurrency
 from . import test_commission_visibility
+from . import test_backoffice_screens
