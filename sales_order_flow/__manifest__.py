@@ -87,6 +87,9 @@
         "demo/sale_flow_history_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "sales_order_flow/static/src/scss/*.scss",
+        ],
         "web.assets_tests": [
             "sales_order_flow/static/tests/tours/**/*",
         ],

@@ -23,9 +23,36 @@ class AccountMoveLine(models.Model):
         precompute=True,
     )
 
+    # What an accountant reads on the invoice (issue 11): the stack and the
+    # effective discount that gives the subtotal ("10 + 5 % = 14.5 %").
+    flow_discount_effective_display = fields.Char(
+        string="Discount Applied",
+        compute="_compute_flow_discount_effective_display",
+        help="The cascading discounts and the single discount they amount to, "
+        "which the subtotal applies.",
+    )
+
     # Vendor bills and imported entries may carry surcharges (negative
     # discounts): only customer documents are held to 0-100 %.
     _flow_clamp_existing_discounts = False
+
+    @api.depends("discount", *FLOW_DISCOUNT_FIELDS)
+    def _compute_flow_discount_effective_display(self):
+        for line in self:
+            given = [d for d in line._flow_get_discount_stack() if d]
+            if len(given) > 1:
+                line.flow_discount_effective_display = self.env._(
+                    "%(stack)s = %(effective)s %%",
+                    stack=line._flow_format_discount_stack(),
+                    effective=line._flow_format_percent(line.discount),
+                )
+            elif line.discount:
+                line.flow_discount_effective_display = self.env._(
+                    "%(effective)s %%",
+                    effective=line._flow_format_percent(line.discount),
+                )
+            else:
+                line.flow_discount_effective_display = ""
 
     def _flow_get_range_checked_lines(self):
         return self.filtered(

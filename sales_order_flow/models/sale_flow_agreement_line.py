@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_amount, formatLang
 
 DISCOUNT_FIELDS = ("discount_1", "discount_2", "discount_3")
 CONSUMPTION_KEYS = (
@@ -108,6 +108,21 @@ class SaleFlowAgreementLine(models.Model):
     consumption_percent = fields.Float(
         compute="_compute_consumption", string="Used (%)"
     )
+    # The lines list (issue 11): one column per figure, in the line's unit,
+    # formatted for the reader (quantities with their unit, values with the
+    # currency; thousands separator and decimals of the user's language).
+    commitment_label = fields.Char(
+        string="Product / Category", compute="_compute_commitment_label"
+    )
+    committed_display = fields.Char(
+        string="Committed (in Unit)", compute="_compute_consumption_display"
+    )
+    consumed_display = fields.Char(
+        string="Used (in Unit)", compute="_compute_consumption_display"
+    )
+    remaining_display = fields.Char(
+        string="Remaining (in Unit)", compute="_compute_consumption_display"
+    )
 
     # Negative commitments are refused by _check_commitment, whose message
     # names the agreement and the line.
@@ -148,6 +163,28 @@ class SaleFlowAgreementLine(models.Model):
             line.consumed = values["consumed"]
             line.remaining = values["remaining"]
             line.consumption_percent = values["percent"]
+
+    @api.depends("commitment_type", "product_id", "categ_id")
+    def _compute_commitment_label(self):
+        for line in self:
+            line.commitment_label = line._flow_label()
+
+    @api.depends("commitment_type", "product_uom_id", "currency_id")
+    def _compute_consumption_display(self):
+        for line in self:
+            line.committed_display = line._flow_format_figure(line.committed)
+            line.consumed_display = line._flow_format_figure(line.consumed)
+            line.remaining_display = line._flow_format_figure(line.remaining)
+
+    def _flow_format_figure(self, value):
+        """``value`` in the line's unit, as the user reads it: "50.00 Units"
+        for a quantity line, "$ 5,000.00" for a value line."""
+        self.ensure_one()
+        if self.commitment_type == "quantity":
+            quantity = formatLang(self.env, value, dp="Product Unit of Measure")
+            return f"{quantity} {self.product_uom_id.name or ''}".strip()
+        currency = self.currency_id or self.env.company.currency_id
+        return format_amount(self.env, value, currency)
 
     # ------------------------------------------------------------------
     # Constraints and onchanges

@@ -64,6 +64,21 @@ class SaleFlowCommissionSettlement(models.Model):
         ondelete="restrict",
         tracking=True,
     )
+    # What a reader needs (issue 11): "invoiced" only says a bill exists; the
+    # bill's own state tells whether it is a draft, posted or paid.
+    bill_status = fields.Selection(
+        [
+            ("settled", "Settled"),
+            ("bill_draft", "Bill Draft"),
+            ("billed", "Billed"),
+            ("paid", "Paid"),
+            ("cancel", "Cancelled"),
+        ],
+        string="Status",
+        compute="_compute_bill_status",
+        help="Settled: no vendor bill (yet). Bill Draft: the vendor bill is "
+        "still a draft. Billed: the bill is posted. Paid: the bill is paid.",
+    )
 
     _sql_constraints = [
         (
@@ -81,6 +96,23 @@ class SaleFlowCommissionSettlement(models.Model):
         )
         for settlement in self:
             settlement.line_count = counts.get(settlement, 0)
+
+    @api.depends("state", "invoice_id.state", "invoice_id.payment_state")
+    def _compute_bill_status(self):
+        for settlement in self:
+            # sudo: only the bill's state is shown, to whoever reads the
+            # settlement (portal agents and salespeople may not read bills)
+            bill = settlement.sudo().invoice_id
+            if settlement.state == "cancel":
+                settlement.bill_status = "cancel"
+            elif settlement.state != "invoiced" or not bill:
+                settlement.bill_status = "settled"
+            elif bill.state == "draft":
+                settlement.bill_status = "bill_draft"
+            elif bill.payment_state in ("paid", "in_payment"):
+                settlement.bill_status = "paid"
+            else:
+                settlement.bill_status = "billed"
 
     def _compute_access_url(self):  # pylint: disable=missing-return
         super()._compute_access_url()
@@ -179,10 +211,19 @@ class SaleFlowCommissionSettlement(models.Model):
     def _flow_check_settler(self):
         """Accountants settle commissions (they make and pay the vendor
         bills), as they settle rebates; others get a message, not an access
-        error on journal entries."""
-        if not (
-            self.env.su or self.env.user.has_group("account.group_account_invoice")
-        ):
+        error on journal entries.
+
+        An accountant here (issue 11) is an Invoicing user who sees every
+        agent's commissions: Invoicing / Administrator or Accountant rights, a
+        sales manager with Invoicing rights, or an Invoicing user without sales
+        rights (no "own documents" rule restricts them). A salesperson limited
+        to their own documents who also has basic Invoicing rights would settle
+        only the lines they see, a partial period: they are refused too.
+        """
+        if self.env.su:
+            return
+        user = self.env.user
+        if not user.has_group("account.group_account_invoice"):
             raise UserError(
                 self.env._(
                     "Commissions are settled by accountants (Invoicing: Billing "
@@ -190,6 +231,28 @@ class SaleFlowCommissionSettlement(models.Model):
                     "bills. Ask your accountant to settle them."
                 )
             )
+        if not self._flow_sees_all_commissions(user):
+            raise UserError(
+                self.env._(
+                    "Commissions are settled by accountants who see every "
+                    "agent's commissions (Invoicing: Administrator or Accountant "
+                    "rights); you see only your own. Ask your accountant to "
+                    "settle them."
+                )
+            )
+
+    @api.model
+    def _flow_sees_all_commissions(self, user):
+        """Whether no "own commissions" record rule restricts ``user`` (the
+        groups of the "see all" rules in security/ir_rules.xml)."""
+        return not user.has_group("sales_team.group_sale_salesman") or any(
+            user.has_group(xmlid)
+            for xmlid in (
+                "sales_order_flow.group_sale_flow_admin",
+                "account.group_account_manager",
+                "account.group_account_user",
+            )
+        )
 
     def _flow_release(self):
         """Cancel the settlements and free their lines for another settlement."""

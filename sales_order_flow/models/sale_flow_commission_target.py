@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 
 class SaleFlowCommissionTarget(models.Model):
@@ -52,6 +53,16 @@ class SaleFlowCommissionTarget(models.Model):
             "A target must be a positive amount.",
         ),
     ]
+
+    @api.depends("agent_id", "date_from", "date_to")
+    def _compute_display_name(self):
+        for target in self:
+            target.display_name = self.env._(
+                "%(agent)s: %(date_from)s - %(date_to)s",
+                agent=target.agent_id.display_name or "",
+                date_from=format_date(self.env, target.date_from),
+                date_to=format_date(self.env, target.date_to),
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -780,22 +780,40 @@ class SaleFlowRebateProgram(models.Model):
                 lambda line: currency.compare_amounts(line.amount_due, 0.0) > 0
             )
             to_pay._create_credit_notes()
-            message = self.env._(
-                "%(count)s credit notes for %(amount)s created for %(period)s.",
-                count=len(to_pay),
-                amount=currency.format(settlement.amount_total),
-                period=label,
+            # singular and plural spelled out (issue 11: "1 credit notes")
+            message = (
+                self.env._(
+                    "1 credit note for %(amount)s created for %(period)s.",
+                    amount=currency.format(settlement.amount_total),
+                    period=label,
+                )
+                if len(to_pay) == 1
+                else self.env._(
+                    "%(count)s credit notes for %(amount)s created for %(period)s.",
+                    count=len(to_pay),
+                    amount=currency.format(settlement.amount_total),
+                    period=label,
+                )
             )
             carried = settlement.line_ids.filtered(
                 lambda line: currency.compare_amounts(line.amount_settled, 0.0) < 0
             )
             if carried:
-                message += " " + self.env._(
-                    "%(count)s customers were paid more than they earn now (late "
-                    "credit notes): %(amount)s is deducted from their next "
-                    "rebates.",
-                    count=len(carried),
-                    amount=currency.format(-sum(carried.mapped("amount_settled"))),
+                amount = currency.format(-sum(carried.mapped("amount_settled")))
+                message += " " + (
+                    self.env._(
+                        "1 customer was paid more than it earns now (late credit "
+                        "notes): %(amount)s is deducted from its next rebates.",
+                        amount=amount,
+                    )
+                    if len(carried) == 1
+                    else self.env._(
+                        "%(count)s customers were paid more than they earn now "
+                        "(late credit notes): %(amount)s is deducted from their "
+                        "next rebates.",
+                        count=len(carried),
+                        amount=amount,
+                    )
                 )
         else:
             message = self.env._(
@@ -805,8 +823,10 @@ class SaleFlowRebateProgram(models.Model):
                 count=skipped,
             )
         if skipped and line_values:
-            message += " " + self.env._(
-                "%(count)s customers had nothing due.", count=skipped
+            message += " " + (
+                self.env._("1 customer had nothing due.")
+                if skipped == 1
+                else self.env._("%(count)s customers had nothing due.", count=skipped)
             )
         if self.accrual:
             self._reverse_accruals(period_start, date)

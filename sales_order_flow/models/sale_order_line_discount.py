@@ -405,6 +405,28 @@ class SaleOrderLine(models.Model):
         self.order_id._flow_trigger_approval_evaluation()
         return True
 
+    def action_flow_open_price_explanation(self):
+        """The line's price explanation in a dialog (issue 11): lines are
+        edited in place on desktop, where the line form is not opened."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Price Explained"),
+            "res_model": "sale.order.line",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref(
+                        "sales_order_flow.sale_order_line_view_form_price_explanation"
+                    ).id,
+                    "form",
+                )
+            ],
+            "target": "new",
+            "context": {"create": False, "edit": False},
+        }
+
     def _flow_get_agreement_price_step(self):
         """Explanation step of a customer agreement price (hook).
 

@@ -37,3 +37,5 @@ from . import test_workflow
 from . import test_recurring_portal
 from . import test_workflow_concurrency
 from . import test_flow_reports
+from . import test_commission_visibility
+from . import test_backoffice_screens

@@ -394,7 +394,7 @@ class TestRebate(RebateCommon):
             ],
         )
         self.assertEqual(settlement.amount_total, 750.02)
-        self.assertIn("1 customers had nothing due", message)
+        self.assertIn("1 customer had nothing due", message)
         notes = self._credit_notes(program).sorted("amount_untaxed")
         self.assertRecordValues(
             notes,
@@ -522,7 +522,8 @@ class TestRebate(RebateCommon):
                 }
             ],
         )
-        self.assertIn("420.00 is deducted from their next rebates", message)
+        self.assertIn("1 customer was paid more than it earns now", message)
+        self.assertIn("420.00 is deducted from its next rebates", message)
         # a cancelled credit note paid nothing: the next run pays it again
         # (less the 420 overpaid: 150 + 350 paid in all for a 500 rebate)
         notes.filtered(lambda move: move.amount_total == 350.0).button_draft()

@@ -81,6 +81,13 @@ class SaleFlowPriceSimulation(models.TransientModel):
     current_margin_percent = fields.Float(
         string="Current Margin (%)", related="order_id.margin_percent"
     )
+    # Shown instead of the ratios (issue 11): Odoo's percentage widget drops
+    # trailing zeros ("60.6%" next to "64.54%"); these are in % with 2 digits.
+    current_margin_rate = fields.Float(
+        string="Current Margin %",
+        digits=(16, 2),
+        compute="_compute_current_margin_rate",
+    )
     new_amount_untaxed = fields.Monetary(
         string="Simulated Untaxed", compute="_compute_new_amounts"
     )
@@ -97,6 +104,12 @@ class SaleFlowPriceSimulation(models.TransientModel):
         string="Simulated Margin (%)",
         compute="_compute_new_amounts",
         help="Simulated margin divided by the simulated untaxed total.",
+    )
+    new_margin_rate = fields.Float(
+        string="Simulated Margin %",
+        digits=(16, 2),
+        compute="_compute_new_amounts",
+        help="Simulated margin divided by the simulated untaxed total, in %.",
     )
 
     approval_needed = fields.Boolean(
@@ -178,6 +191,12 @@ class SaleFlowPriceSimulation(models.TransientModel):
                 wizard.new_amount_untaxed
                 and wizard.new_margin / wizard.new_amount_untaxed
             )
+            wizard.new_margin_rate = wizard.new_margin_percent * 100.0
+
+    @api.depends("order_id.margin_percent")
+    def _compute_current_margin_rate(self):
+        for wizard in self:
+            wizard.current_margin_rate = wizard.current_margin_percent * 100.0
 
     @api.depends(
         "line_ids.discount",

@@ -56,6 +56,13 @@ class SaleFlowPriceSimulationLine(models.TransientModel):
     new_margin_percent = fields.Float(
         string="New Margin (%)", compute="_compute_new_subtotal_margin"
     )
+    # in % with 2 digits, as the wizard's totals (the percentage widget drops
+    # trailing zeros)
+    new_margin_rate = fields.Float(
+        string="New Margin %",
+        digits=(16, 2),
+        compute="_compute_new_subtotal_margin",
+    )
 
     @api.depends(
         "order_line_id", "simulation_id.mode", "simulation_id.applied_extra_discount"
@@ -85,6 +92,7 @@ class SaleFlowPriceSimulationLine(models.TransientModel):
             order_line = line.order_line_id
             if not order_line:
                 line.new_subtotal = line.new_margin = line.new_margin_percent = 0.0
+                line.new_margin_rate = 0.0
                 continue
             # Same computation as sale.order.line._compute_amount.
             base_line = order_line._prepare_base_line_for_taxes_computation(
@@ -95,6 +103,7 @@ class SaleFlowPriceSimulationLine(models.TransientModel):
             line.new_subtotal = subtotal
             line.new_margin = subtotal - line.purchase_price * line.product_uom_qty
             line.new_margin_percent = subtotal and line.new_margin / subtotal
+            line.new_margin_rate = line.new_margin_percent * 100.0
 
     def _get_changed_values(self):
         """The new values of the order line that differ from its current ones."""
