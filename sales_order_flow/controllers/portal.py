@@ -486,8 +486,10 @@ class CustomerPortal(sale_portal.CustomerPortal):
             order.message_post(
                 body=plaintext2html(note),
                 author_id=partner.id,
+                # a message, not an internal note: the customer finds it in
+                # the call-off's history and the salesperson is told
                 message_type="comment",
-                subtype_xmlid="mail.mt_note",
+                subtype_xmlid="mail.mt_comment",
             )
         return request.redirect(f"{url}{sep}calloff_order={order.id}")
 

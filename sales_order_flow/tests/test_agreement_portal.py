@@ -290,9 +290,16 @@ class TestAgreementPortalCalloff(AgreementPortalCommon):
         )
         self.assertEqual(order.commitment_date.date(), wanted)
         self.assertIn(self.portal_user.partner_id, order.message_partner_ids)
-        self.assertIn(
-            "Deliver to gate 3",
-            "".join(order.message_ids.mapped(lambda m: str(m.body))),
+        # the note is a message of the customer, in the order's history
+        note = order.message_ids.filtered(lambda m: "Deliver to gate 3" in m.body)
+        self.assertRecordValues(
+            note,
+            [
+                {
+                    "author_id": self.portal_user.partner_id.id,
+                    "subtype_id": self.env.ref("mail.mt_comment").id,
+                }
+            ],
         )
         # the confirmation links the quotation, which counts as pending
         text = _text(response.text)
@@ -306,6 +313,7 @@ class TestAgreementPortalCalloff(AgreementPortalCommon):
         self.assertEqual(page.status_code, 200)
         self.assertNotEqual(page.url.rstrip("/").split("/")[-1], "my")
         self.assertIn("being reviewed on our side", page.text)
+        self.assertIn('href="/my/quotes', page.text)  # breadcrumb: a quotation
         self.assertIn("PO-771", page.text)
         quotes = self.url_open("/my/quotes")
         self.assertIn(order.name, quotes.text)
