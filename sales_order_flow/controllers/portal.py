@@ -400,9 +400,15 @@ class CustomerPortal(sale_portal.CustomerPortal):
             order_id = int(order_id or 0)
         except ValueError:
             return Order
-        # sudo: only an order of this agreement, which the visitor reaches
+        # sudo: only a call-off of this agreement the customer follows (one
+        # it requested, or was sent), which the visitor reaches by the
+        # agreement; not the salesperson's drafts
         order = Order.browse(order_id).exists()
-        if order.flow_agreement_id != agreement_sudo:
+        if (
+            order.flow_agreement_id != agreement_sudo
+            or agreement_sudo.commercial_partner_id
+            not in order.message_partner_ids.commercial_partner_id
+        ):
             return Order
         return order
 

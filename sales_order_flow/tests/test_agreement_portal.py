@@ -345,6 +345,11 @@ class TestAgreementPortalCalloff(AgreementPortalCommon):
         response = self.url_open(f"/my/agreements/{self.agreement.id}")
         self.assertNotIn(draft.name, response.text)
         self.assertNotIn(draft.name, self.url_open("/my/quotes").text)
+        response = self.url_open(
+            f"/my/agreements/{self.agreement.id}?calloff_order={draft.id}"
+        )
+        self.assertNotIn(draft.name, response.text)
+        self.assertNotIn(f"/my/orders/{draft.id}", response.text)
 
     def test_calloff_po_reference_required_when_the_customer_requires_it(self):
         self.portal_company.flow_po_required = True
@@ -423,6 +428,16 @@ class TestAgreementPortalCalloff(AgreementPortalCommon):
             self.assertIn("50.00 Units", html_text, report)
             self.assertIn(self._money(5000.0), html_text, report)
             self.assertNotIn("5000.0", html_text, report)
+
+    def test_numbers_localised_in_the_customers_language(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.portal_user.lang = "es_ES"
+        self.line.qty_committed = 1500.0
+        self.authenticate("flow_agreement_portal", "flow_agreement_portal")
+        text = _text(self.url_open(f"/my/agreements/{self.agreement.id}").text)
+        self.assertIn("1.500,00", text)
+        self.assertIn("45,00", text)
+        self.assertNotIn("1500.0", text)
 
     def test_agreement_page_sidebar_and_history(self):
         self.agreement.message_post(body="Renewal talk next month")
