@@ -400,6 +400,8 @@ class CustomerPortal(sale_portal.CustomerPortal):
             order_id = int(order_id or 0)
         except ValueError:
             return Order
+        if not 0 < order_id < 2**31:  # beyond PostgreSQL's integer ids
+            return Order
         # sudo: only a call-off of this agreement the customer follows (one
         # it requested, or was sent), which the visitor reaches by the
         # agreement; not the salesperson's drafts

@@ -350,6 +350,12 @@ class TestAgreementPortalCalloff(AgreementPortalCommon):
         )
         self.assertNotIn(draft.name, response.text)
         self.assertNotIn(f"/my/orders/{draft.id}", response.text)
+        for junk in ("S00043", "99999999999", "-1"):
+            response = self.url_open(
+                f"/my/agreements/{self.agreement.id}?calloff_order={junk}"
+            )
+            self.assertEqual(response.status_code, 200, junk)
+            self.assertNotIn("has been sent to us", response.text, junk)
 
     def test_calloff_po_reference_required_when_the_customer_requires_it(self):
         self.portal_company.flow_po_required = True
