@@ -1,10 +1,13 @@
 import base64
 import math
 import os
+from datetime import datetime, time
 
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.osv import expression
+from odoo.tools import plaintext2html
 from odoo.tools.mimetypes import guess_mimetype
 
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -17,6 +20,8 @@ PO_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 PO_FORM_OVERHEAD_BYTES = 64 * 1024
 # Larger portal call-off quantities are typing mistakes (and overflow amounts).
 CALLOFF_MAX_QUANTITY = 1e9
+# Longest customer note of a portal call-off (characters).
+CALLOFF_NOTE_MAX_LENGTH = 2000
 
 
 class CustomerPortal(sale_portal.CustomerPortal):
@@ -106,6 +111,32 @@ class CustomerPortal(sale_portal.CustomerPortal):
         )
         return request.redirect(order_sudo.get_portal_url(query_string="&po_ok=1"))
 
+    @http.route(
+        ["/my/orders/<int:order_id>/purchase_order/document"],
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+    )
+    def portal_order_purchase_order_document(self, order_id, access_token=None, **kw):
+        """Download the PO document the customer gave on its order."""
+        try:
+            order_sudo = self._document_check_access(
+                "sale.order", order_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if not order_sudo.flow_po_document:
+            return request.not_found()
+        # sudo (order_sudo): the customer reaches its order by ownership or
+        # token, checked above; only the PO document it gave is sent back
+        stream = request.env["ir.binary"]._get_stream_from(
+            order_sudo,
+            "flow_po_document",
+            filename=order_sudo.flow_po_document_name,
+        )
+        return stream.get_response(as_attachment=True)
+
     @staticmethod
     def _flow_read_po_document(po_document):
         """Content of an uploaded PO document, or None when it is too large
@@ -131,6 +162,26 @@ class CustomerPortal(sale_portal.CustomerPortal):
         if guess_mimetype(content) not in PO_DOCUMENT_MIMETYPES:
             return None
         return content
+
+    def _prepare_quotations_domain(self, partner):
+        # The call-offs a customer requested on an agreement's portal page
+        # are its quotation requests, listed with the quotations while our
+        # salesperson reviews them (Odoo lists sent quotations only).
+        domain = super()._prepare_quotations_domain(partner)
+        return expression.OR(
+            [
+                domain,
+                [
+                    (
+                        "message_partner_ids",
+                        "child_of",
+                        [partner.commercial_partner_id.id],
+                    ),
+                    ("state", "=", "draft"),
+                    ("flow_agreement_id", "!=", False),
+                ],
+            ]
+        )
 
     # ---- commissions (issue 5) ----
     # Portal agents (portal users whose commercial partner is a commission
@@ -322,14 +373,62 @@ class CustomerPortal(sale_portal.CustomerPortal):
             {
                 "agreement": agreement_sudo,
                 "consumption": agreement_sudo.line_ids._flow_get_consumption(),
+                "pending": agreement_sudo.line_ids._flow_get_pending(),
                 "page_name": "agreement",
                 "calloff_error": kw.get("calloff_error"),
-                "calloff_order": kw.get("calloff_order"),
+                "calloff_order": self._flow_get_calloff_order(
+                    agreement_sudo, kw.get("calloff_order")
+                ),
+                "calloff_orders": self._flow_get_calloff_orders(agreement_sudo),
+                "calloff_po_required": (
+                    agreement_sudo.commercial_partner_id.flow_po_required
+                ),
+                "calloff_today": fields.Date.context_today(agreement_sudo),
             },
             "my_agreements_history",
             False,
+            **kw,
         )
         return request.render("sales_order_flow.portal_agreement_page", values)
+
+    @staticmethod
+    def _flow_get_calloff_order(agreement_sudo, order_id):
+        """The call-off just requested on the agreement (its link is shown in
+        the confirmation), or an empty recordset."""
+        Order = request.env["sale.order"].sudo()
+        try:
+            order_id = int(order_id or 0)
+        except ValueError:
+            return Order
+        if not 0 < order_id < 2**31:  # beyond PostgreSQL's integer ids
+            return Order
+        # sudo: only a call-off of this agreement the customer follows (one
+        # it requested, or was sent), which the visitor reaches by the
+        # agreement; not the salesperson's drafts
+        order = Order.browse(order_id).exists()
+        if (
+            order.flow_agreement_id != agreement_sudo
+            or agreement_sudo.commercial_partner_id
+            not in order.message_partner_ids.commercial_partner_id
+        ):
+            return Order
+        return order
+
+    @staticmethod
+    def _flow_get_calloff_orders(agreement_sudo):
+        """The call-offs of the agreement the visitor can open itself (the
+        orders it follows), newest first."""
+        Order = request.env["sale.order"]
+        if request.env.user._is_public() or not Order.has_access("read"):
+            return Order
+        return Order.search(
+            [
+                ("flow_agreement_id", "=", agreement_sudo.id),
+                ("state", "in", ("draft", "sent", "sale")),
+            ],
+            order="date_order desc, id desc",
+            limit=20,
+        ).sudo()
 
     @http.route(
         ["/my/agreements/<int:agreement_id>/calloff"],
@@ -353,6 +452,11 @@ class CustomerPortal(sale_portal.CustomerPortal):
         sep = "&" if "?" in url else "?"
         if not lines_values:
             return request.redirect(f"{url}{sep}calloff_error=quantity")
+        order_values, date, note, error = self._flow_parse_calloff_order_values(
+            agreement_sudo, post
+        )
+        if error:
+            return request.redirect(f"{url}{sep}calloff_error={error}")
         user_partner = request.env.user.partner_id
         partner = (
             user_partner
@@ -371,17 +475,65 @@ class CustomerPortal(sale_portal.CustomerPortal):
             # checked above; a refused confirmation leaves no order behind.
             order = agreement_sudo._flow_create_calloff(
                 lines_values,
+                date=date,
                 confirm=agreement_sudo.allow_confirmed_calloff,
                 partner=partner,
+                order_values=order_values,
             )
         except UserError:
             # e.g. a PO reference or an approval is needed to confirm it
             return request.redirect(f"{url}{sep}calloff_error=confirm")
+        # the customer's contact follows its call-off: it is one of its
+        # documents on the portal (quotations or orders), with its messages
+        order.message_subscribe(partner_ids=partner.ids)
         order.message_post(
             body=request.env._("Call-off requested by the customer on the portal."),
             author_id=partner.id,
         )
-        return request.redirect(f"{url}{sep}calloff_order={order.name}")
+        if note:
+            order.message_post(
+                body=plaintext2html(note),
+                author_id=partner.id,
+                # a message, not an internal note: the customer finds it in
+                # the call-off's history and the salesperson is told
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        return request.redirect(f"{url}{sep}calloff_order={order.id}")
+
+    @staticmethod
+    def _flow_parse_calloff_order_values(agreement_sudo, post):
+        """``(order values, wanted date, note, error)`` of the posted
+        call-off: the customer's PO reference (required when the customer
+        requires a PO), the wanted delivery date (today or later) and a
+        note; ``error`` names what is wrong, or is None."""
+        values = {}
+        reference = (post.get("client_order_ref") or "").strip()
+        if len(reference) > 64 or (
+            not reference and agreement_sudo.commercial_partner_id.flow_po_required
+        ):
+            return values, None, None, "po_reference"
+        if reference:
+            values["client_order_ref"] = reference
+        date = None
+        raw_date = (post.get("commitment_date") or "").strip()
+        if raw_date:
+            try:
+                date = fields.Date.to_date(raw_date)
+            except ValueError:
+                date = None
+            if not date or date < fields.Date.context_today(agreement_sudo):
+                return values, None, None, "date"
+            # noon: the same day whatever the customer's time zone
+            date = datetime.combine(date, time(12, 0))
+        note = (post.get("note") or "").strip()
+        if len(note) > CALLOFF_NOTE_MAX_LENGTH:
+            return values, None, None, "note"
+        if not agreement_sudo.allow_confirmed_calloff:
+            # a request our salesperson reviews and confirms: the customer
+            # does not sign or pay it on the portal meanwhile
+            values.update(require_signature=False, require_payment=False)
+        return values, date, note, None
 
     @staticmethod
     def _flow_parse_calloff_quantities(agreement_sudo, post):
@@ -389,7 +541,11 @@ class CustomerPortal(sale_portal.CustomerPortal):
         nothing is asked or a quantity is not a finite positive number (the
         whole call-off is then refused, not part of it)."""
         lines_values = []
-        for line in agreement_sudo.line_ids.filtered("product_id"):
+        # Only quantity lines take a call-off quantity on the portal; value
+        # lines are ordered with the salesperson.
+        for line in agreement_sudo.line_ids.filtered(
+            lambda line: line.product_id and line.commitment_type == "quantity"
+        ):
             raw = (post.get(f"qty_{line.id}") or "").strip()
             if not raw:
                 continue

@@ -821,19 +821,23 @@ class SaleFlowAgreement(models.Model):
                     )
 
     def _flow_create_calloff(
-        self, lines_values, date=None, confirm=False, partner=None
+        self, lines_values, date=None, confirm=False, partner=None, order_values=None
     ):
         """Create (and optionally confirm) the order of a call-off. A refused
         call-off (limits, or a confirmation refused for a missing PO, an
-        approval...) raises and leaves no order behind."""
+        approval...) raises and leaves no order behind.
+
+        :param order_values: more values of the order (e.g. the customer's PO
+            reference given on the portal)
+        """
         self.ensure_one()
         self._flow_check_calloff(lines_values)
+        values = self._flow_prepare_order_values(
+            lines_values, date=date, partner=partner
+        )
+        values.update(order_values or {})
         with self.env.cr.savepoint():
-            order = self.env["sale.order"].create(
-                self._flow_prepare_order_values(
-                    lines_values, date=date, partner=partner
-                )
-            )
+            order = self.env["sale.order"].create(values)
             if confirm:
                 order.action_confirm()
         return order

@@ -443,6 +443,47 @@ class SaleFlowAgreementLine(models.Model):
         )
         return values
 
+    def _flow_get_pending(self):
+        """What quotations placed against the lines and not confirmed yet
+        would use: ``{line id: quantity (quantity lines, in the product's
+        unit) or untaxed amount (value lines, in the agreement's currency)}``.
+        One search for all the lines."""
+        lines = self.filtered("id")
+        result = dict.fromkeys(lines.ids, 0.0)
+        if not lines:
+            return result
+        # sudo: the customer reads these sums on its agreement, not the
+        # quotations themselves (some may be the salesperson's drafts)
+        order_lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .search(
+                [
+                    ("flow_agreement_line_id", "in", lines.ids),
+                    ("state", "in", ("draft", "sent")),
+                    ("display_type", "=", False),
+                ]
+            )
+        )
+        today = fields.Date.context_today(self)
+        for order_line in order_lines:
+            line = order_line.flow_agreement_line_id
+            if line.commitment_type == "quantity":
+                result[line.id] += order_line.product_uom._compute_quantity(
+                    order_line.product_uom_qty,
+                    order_line.product_id.uom_id,
+                    round=False,
+                )
+            else:
+                result[line.id] += order_line.currency_id._convert(
+                    order_line.price_subtotal,
+                    line.currency_id,
+                    line.company_id,
+                    order_line.order_id.date_order or today,
+                    round=False,
+                )
+        return result
+
     def _flow_get_consumption(self):
         """Consumption of the lines: ``{line id: {committed, ordered,
         delivered, invoiced, consumed, remaining, percent, qty_*, amount_*}}``.

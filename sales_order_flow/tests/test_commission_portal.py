@@ -29,6 +29,18 @@ class TestCommissionPortal(HttpCase, SaleFlowCommissionCommon):
         self.assertNotIn(self.settlement_b.name, response.text)
         self.assertNotIn(self.invoice_b.name, response.text)
 
+    def test_portal_page_breadcrumb_and_phone_layout(self):
+        self.authenticate("flow_portal_agent", "flow_portal_agent")
+        response = self.url_open("/my/commissions")
+        self.assertRegex(
+            response.text,
+            r'<li class="breadcrumb-item active">\s*Commissions\s*</li>',
+        )
+        # secondary columns are hidden on phones, their values stacked under
+        # the invoice
+        self.assertIn("o_flow_commission_compact", response.text)
+        self.assertIn('class="d-none d-md-table-cell">Customer', response.text)
+
     def test_portal_agent_reads_own_statement_only(self):
         self.authenticate("flow_portal_agent", "flow_portal_agent")
         own = self.url_open(

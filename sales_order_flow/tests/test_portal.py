@@ -89,6 +89,40 @@ class TestPortal(HttpCase, SaleFlowCommon):
         self.assertNotIn("error", result)
         self.assertEqual(order.state, "sale")
 
+    def test_po_document_trace_and_download(self):
+        order = self._quote(self.portal_user.partner_id)
+        self.authenticate(None, None)
+        response = self._upload_po(order, "our-po-778.pdf", b"%PDF-1.4 po")
+        self.assertIn("po_ok=1", response.url)
+        # after saving, the page names the file and links it
+        self.assertIn("our-po-778.pdf", response.text)
+        self.assertIn("sale_flow_po_document_current", response.text)
+        link = (
+            f"/my/orders/{order.id}/purchase_order/document"
+            f"?access_token={order.access_token}"
+        )
+        self.assertIn(link.replace("&", "&amp;"), response.text)
+        download = self.url_open(link)
+        self.assertEqual(download.status_code, 200)
+        self.assertEqual(download.content, b"%PDF-1.4 po")
+        self.assertIn("our-po-778.pdf", download.headers["Content-Disposition"])
+        # nobody else gets it
+        refused = self.url_open(
+            f"/my/orders/{order.id}/purchase_order/document?access_token=wrong",
+            allow_redirects=False,
+        )
+        self.assertEqual(refused.status_code, 303)
+        refused = self.url_open(
+            f"/my/orders/{order.id}/purchase_order/document", allow_redirects=False
+        )
+        self.assertEqual(refused.status_code, 303)
+        # the confirmed order keeps the trace too
+        order.with_user(self.salesman).action_confirm()
+        self.authenticate(None, None)
+        page = self.url_open(order.get_portal_url())
+        self.assertIn("sale_flow_po_document", page.text)
+        self.assertIn("our-po-778.pdf", page.text)
+
     def test_po_route_rejects_bad_input_and_wrong_token(self):
         order = self._quote(self.portal_user.partner_id)
         self.authenticate(None, None)
