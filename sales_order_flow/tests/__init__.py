@@ -39,3 +39,4 @@ from . import test_workflow_concurrency
 from . import test_flow_reports
 from . import test_commission_visibility
 from . import test_backoffice_screens
+from . import test_pdf_header
