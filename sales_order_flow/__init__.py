@@ -2,3 +2,4 @@ from . import controllers
 from . import utils
 from . import models
 from . import wizard
+from .hooks import uninstall_hook

@@ -94,6 +94,8 @@
             "sales_order_flow/static/tests/tours/**/*",
         ],
     },
+    # keeps what documents still use when the addon is uninstalled (hooks.py)
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }
