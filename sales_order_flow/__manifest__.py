@@ -80,6 +80,8 @@
         "demo/sale_flow_agreement_demo.xml",
         # commissions (issue 5) demo, after agreements: a rule names one
         "demo/sale_flow_commission_demo.xml",
+        # portal logins of the demo customer and agency, after the agency
+        "demo/res_users_demo.xml",
         # recurring invoices and automatic workflow (issue 13) demo
         "demo/sale_flow_recurrence_demo.xml",
         "demo/sale_flow_workflow_demo.xml",

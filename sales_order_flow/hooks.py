@@ -1,9 +1,11 @@
 from odoo.tools import SQL
 
 # Records the addon creates in other apps' models (demo customers, agents,
-# tags, products). Documents that stay after an uninstall (invoices, vendor
-# bills, orders) may use them, so they are kept: only their external ids go.
+# portal logins, tags, products). Documents that stay after an uninstall
+# (invoices, vendor bills, orders) may use them, so they are kept: only their
+# external ids go.
 KEPT_MODELS = (
+    "res.users",
     "res.partner",
     "res.partner.category",
     "product.product",

@@ -5,7 +5,7 @@ from datetime import date
 from lxml import html as lxml_html
 
 from odoo import Command
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools.misc import formatLang
 
 from .commission_common import SaleFlowCommissionCommon
@@ -243,3 +243,28 @@ class TestDemoHistory(ReportRenderMixin, SaleFlowCommissionCommon):
         self.assertEqual(rebate.line_ids.partner_id.name, "Azure Interior")
         self.assertEqual(rebate.line_ids.amount_due, 273.45)
         self.assertEqual(rebate.line_ids.move_id.state, "posted")
+
+
+@tagged("post_install", "-at_install")
+class TestDemoPortalLogins(HttpCase):
+    """The README's portal logins see the demo agreement and commissions."""
+
+    def setUp(self):
+        super().setUp()
+        if not self.env.ref(
+            "sales_order_flow.res_users_demo_azure_buyer", raise_if_not_found=False
+        ):
+            self.skipTest("installed without demo data")
+
+    def test_azure_buyer_sees_the_agreement(self):
+        agreement = self.env.ref("sales_order_flow.sale_flow_agreement_demo_azure")
+        self.authenticate("azure", "azure")
+        page = self.url_open("/my/agreements")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(agreement.name, page.text)
+
+    def test_agency_contact_sees_its_commissions(self):
+        self.authenticate("iberia", "iberia")
+        page = self.url_open("/my/commissions")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("Deco Addict", page.text)
