@@ -60,6 +60,9 @@
         "wizard/sale_flow_agreement_calloff_views.xml",
         "views/sale_flow_agreement_views.xml",
         "views/sale_flow_agreement_portal_templates.xml",
+        # returns (issue 12): data, views of the feature
+        "data/sale_flow_return_data.xml",
+        "views/sale_flow_return_views.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -75,6 +78,8 @@
         "demo/sale_flow_agreement_demo.xml",
         # commissions (issue 5) demo, after agreements: a rule names one
         "demo/sale_flow_commission_demo.xml",
+        # returns (issue 12) demo
+        "demo/sale_flow_return_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

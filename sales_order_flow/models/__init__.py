@@ -46,3 +46,16 @@ from . import sale_flow_agreement_line
 from . import sale_flow_agreement_schedule
 from . import sale_order_agreement
 from . import sale_order_line_agreement
+
+# returns (issue 12)
+from . import sale_flow_return_reason
+from . import sale_flow_return
+from . import sale_flow_return_line
+from . import res_company_return
+from . import res_partner_return
+from . import product_category_return
+from . import stock_move_return
+from . import stock_picking_return
+from . import account_move_return
+from . import account_move_line_return
+from . import sale_order_return

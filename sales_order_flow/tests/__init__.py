@@ -25,3 +25,4 @@ from . import test_i18n_template
 from . import test_order_form
 from . import test_approval_security
 from . import test_approval_concurrency
+from . import test_return

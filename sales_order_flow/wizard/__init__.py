@@ -15,3 +15,7 @@ from . import sale_flow_commission_settle
 # agreements (issue 4)
 from . import sale_flow_agreement_calloff
 from . import sale_flow_agreement_calloff_line
+
+# returns (issue 12)
+from . import stock_return_picking_flow
+from . import stock_return_picking_line_flow
