@@ -395,11 +395,12 @@ class SaleFlowAgreementLine(models.Model):
 
         One SQL query for all the lines, whatever their number: confirmed
         order lines (ordered and delivered, converted to the product's unit),
-        posted invoices minus credit notes, and done returns. What a credit
-        note or a return gives back (the larger of both, per order line) is no
-        longer used. Amounts are untaxed, in the order's currency (orders
-        under an agreement use its pricelist). Read with SQL, so it does not
-        depend on who reads it.
+        posted invoices minus credit notes, and done returns that update the
+        order (``to_refund``; not the goods of an exchange, which are
+        replaced). What a credit note or a return gives back (the larger of
+        both, per order line) is no longer used. Amounts are untaxed, in the
+        order's currency (orders under an agreement use its pricelist). Read
+        with SQL, so it does not depend on who reads it.
         """
         lines = self.filtered("id")
         if not lines:
@@ -450,6 +451,7 @@ class SaleFlowAgreementLine(models.Model):
                   JOIN stock_location dl ON dl.id = sm.location_dest_id
                  WHERE sm.state = 'done'
                    AND sm.origin_returned_move_id IS NOT NULL
+                   AND sm.to_refund
                    AND dl.usage != 'customer'
                  GROUP BY s.id
             ), per_line AS (

@@ -26,3 +26,4 @@ from . import test_order_form
 from . import test_approval_security
 from . import test_approval_concurrency
 from . import test_return
+from . import test_return_flows
