@@ -27,3 +27,4 @@ from . import test_approval_security
 from . import test_approval_concurrency
 from . import test_return
 from . import test_return_flows
+from . import test_return_concurrency
