@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 
 class AccountMoveLine(models.Model):
@@ -33,3 +34,26 @@ class AccountMoveLine(models.Model):
             self.price_unit,
             self.quantity,
         )
+
+    def _flow_link_return_lines(self, links):
+        """Link journal items to return lines in one query, whatever their
+        number: ``links`` is ``{item id: (return line id, kind)}``. The
+        dependent quantities (refunded per return line) are recomputed."""
+        if not links:
+            return
+        self.flush_model(["flow_return_line_id", "flow_return_kind"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move_line AS aml "
+                "SET flow_return_line_id = v.line_id, flow_return_kind = v.kind "
+                "FROM (VALUES %s) AS v(id, line_id, kind) WHERE aml.id = v.id",
+                SQL(", ").join(
+                    SQL("(%s, %s, %s)", item, line, kind)
+                    for item, (line, kind) in links.items()
+                ),
+            )
+        )
+        items = self.browse(list(links))
+        items.invalidate_recordset(["flow_return_line_id", "flow_return_kind"])
+        self.env["sale.flow.return.line"].invalidate_model(["account_line_ids"])
+        items.modified(["flow_return_line_id", "flow_return_kind"])

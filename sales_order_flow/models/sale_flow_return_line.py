@@ -806,7 +806,9 @@ class SaleFlowReturnLine(models.Model):
                 )
                 reversal.refund_moves()
                 credit_note = reversal.new_move_ids
-                commands = lines._flow_cut_reversal(credit_note, origins, amounts)
+                commands, links = lines._flow_cut_reversal(
+                    credit_note, origins, amounts
+                )
             else:
                 credit_note = self.env["account.move"].create(
                     {
@@ -816,7 +818,7 @@ class SaleFlowReturnLine(models.Model):
                         "ref": rma.name,
                     }
                 )
-                commands = []
+                commands, links = [], {}
                 for line in lines:
                     commands.append(
                         Command.create(
@@ -828,13 +830,16 @@ class SaleFlowReturnLine(models.Model):
             if fee:
                 commands.append(Command.create(fee))
             credit_note.write({"flow_return_id": rma.id, "invoice_line_ids": commands})
+            credit_note.line_ids._flow_link_return_lines(links)
             credit_notes |= credit_note
         return credit_notes
 
     def _flow_cut_reversal(self, credit_note, origins, amounts):
         """Commands turning the full reversal into the lines' refund: the
         lines of the returned invoice lines get the quantities, the others
-        go. Fills ``amounts`` ({line: refunded amount})."""
+        go, and ``{credit note line id: (return line id, kind)}`` of the kept
+        ones (linked in one query). Fills ``amounts`` ({line: refunded
+        amount})."""
         wanted = defaultdict(lambda: self.browse())
         for line in self:
             wanted[origins[line]] |= line
@@ -848,7 +853,7 @@ class SaleFlowReturnLine(models.Model):
                 origin.quantity,
             )
             pool[key].append(origin)
-        commands = []
+        commands, links = [], {}
         for copied in credit_note.invoice_line_ids.filtered(
             lambda aml: aml.display_type == "product"
         ):
@@ -869,10 +874,15 @@ class SaleFlowReturnLine(models.Model):
                     values["quantity"] * origin.price_unit * (1 - origin.discount / 100)
                 )
                 if index == 0:
-                    commands.append(Command.update(copied.id, values))
+                    links[copied.id] = (line.id, values["flow_return_kind"])
+                    # the reversal copied the rest: only the quantity changes
+                    if values["quantity"] != copied.quantity:
+                        commands.append(
+                            Command.update(copied.id, {"quantity": values["quantity"]})
+                        )
                 else:
                     commands.append(Command.create(values))
-        return commands
+        return commands, links
 
     def _flow_create_difference_moves(self):
         """Exchanges for another product: the price difference invoiced (a

@@ -28,3 +28,4 @@ from . import test_approval_concurrency
 from . import test_return
 from . import test_return_flows
 from . import test_return_concurrency
+from . import test_return_performance
