@@ -62,6 +62,8 @@
         "views/sale_flow_agreement_portal_templates.xml",
         # returns (issue 12): data, views of the feature
         "data/sale_flow_return_data.xml",
+        "reports/sale_flow_return_reports.xml",
+        "reports/sale_flow_return_templates.xml",
         "views/sale_flow_return_views.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",

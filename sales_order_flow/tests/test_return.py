@@ -414,3 +414,18 @@ class TestReturn(SaleFlowReturnCommon):
             self.salesman
         ).action_flow_create_return()
         self.assertEqual(picking_action["context"]["default_sale_order_ids"], order.ids)
+
+    def test_rma_pdf_with_barcode(self):
+        order = self._sell()
+        rma = self._approved([(order.order_line, 1.0, self.reason_defective)])
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.salesman)
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertIn(rma.name, html)
+        self.assertIn("barcode_type=Code128&amp;value=" + rma.name, html)
+        self.assertIn("Receipt instructions", html)
