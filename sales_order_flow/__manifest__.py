@@ -65,6 +65,7 @@
         "reports/sale_flow_return_reports.xml",
         "reports/sale_flow_return_templates.xml",
         "views/sale_flow_return_views.xml",
+        "views/sale_flow_return_portal_templates.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
