@@ -429,3 +429,35 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertIn(rma.name, html)
         self.assertIn("barcode_type=Code128&amp;value=" + rma.name, html)
         self.assertIn("Receipt instructions", html)
+
+    def test_exchange_cheaper_product_credits_the_difference(self):
+        cheap = self.env["product.product"].create(
+            {
+                "name": "Flow Widget Lite",
+                "type": "consu",
+                "list_price": 70.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        order = self._sell(qty=10.0)
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    2.0,
+                    self.reason_wrong,
+                    {"exchange_product_id": cheap.id},
+                )
+            ]
+        )
+        self._validate(self._receipt(rma))
+        self.assertEqual(rma.exchange_count, 1)
+        self.assertEqual(rma.state, "received")
+        rma.with_user(self.accountant).action_refund()
+        self.assertRecordValues(
+            rma.move_ids,
+            [{"move_type": "out_refund", "amount_untaxed": 60.0, "state": "posted"}],
+        )
+        self.assertEqual(rma.state, "processed")
+        # the difference is no refund of the order line
+        self.assertEqual(order.order_line.qty_invoiced, 10.0)

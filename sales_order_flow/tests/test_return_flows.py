@@ -65,7 +65,7 @@ class TestReturnFlows(SaleFlowReturnCommon):
         self.assertEqual(order.order_line.product_uom_qty, 10.0)
         self.assertEqual(rma.state, "processed")
 
-    def test_rebate_basis_drops_by_the_credit_note(self):
+    def _rebate_program(self):
         self.env["sale.flow.rebate.program"].search([]).active = False
         rebate_product = self.env["product.product"].create(
             {
@@ -76,7 +76,7 @@ class TestReturnFlows(SaleFlowReturnCommon):
             }
         )
         today = fields.Date.today()
-        program = self.env["sale.flow.rebate.program"].create(
+        return self.env["sale.flow.rebate.program"].create(
             {
                 "name": "Return Rebate",
                 "partner_ids": [Command.set(self.customer.ids)],
@@ -92,6 +92,34 @@ class TestReturnFlows(SaleFlowReturnCommon):
                 ],
             }
         )
+
+    def test_rebate_next_settlement_nets_the_credit_note(self):
+        program = self._rebate_program()
+        today = fields.Date.today()
+        order = self._sell(qty=10.0)
+        settlement, _message = program._settle(today, today)
+        self.assertEqual(settlement.amount_total, 50.0)  # 5 % of 1,000
+        rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
+        self._validate(self._receipt(rma))
+        self._refund(rma)
+        self._sell(qty=5.0)
+        # basis 1,000 - 400 + 500 = 1,100 at 5 % = 55, 50 already paid
+        settlement, _message = program._settle(today, today)
+        self.assertRecordValues(
+            settlement.line_ids,
+            [
+                {
+                    "basis_amount": 1100.0,
+                    "rebate": 55.0,
+                    "paid_before": 50.0,
+                    "amount_due": 5.0,
+                }
+            ],
+        )
+
+    def test_rebate_basis_drops_by_the_credit_note(self):
+        program = self._rebate_program()
+        today = fields.Date.today()
         period = (date(today.year, 1, 1), date(today.year, 12, 31))
         order = self._sell(qty=10.0)
         self.assertEqual(
@@ -127,3 +155,14 @@ class TestReturnFlows(SaleFlowReturnCommon):
             sum(self._commissions(invoice | credit_note, self.agent).mapped("amount")),
             64.0,
         )
+
+    def test_settled_commission_taken_back_in_next_settlement(self):
+        order = self._sell(qty=10.0)
+        today = fields.Date.today()
+        first = self._settle(period_date=today)
+        self.assertEqual(first.amount_total, 100.0)
+        rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
+        self._validate(self._receipt(rma))
+        self._refund(rma)
+        second = self._settle(period_date=today)
+        self.assertEqual(second.amount_total, -40.0)
