@@ -429,6 +429,18 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertIn(rma.name, html)
         self.assertIn("barcode_type=Code128&amp;value=" + rma.name, html)
         self.assertIn("Receipt instructions", html)
+        self._validate(self._receipt(rma))
+        statement = (
+            self.env["ir.actions.report"]
+            .with_user(self.salesman)
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return_by_reason", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertIn("Returns by Reason", statement)
+        self.assertIn(self.reason_defective.name, statement)
+        self.assertIn("Flow Widget", statement)
 
     def test_exchange_cheaper_product_credits_the_difference(self):
         cheap = self.env["product.product"].create(
