@@ -372,7 +372,7 @@ class SaleFlowReturnLine(models.Model):
             ]
         )
         pending = defaultdict(float)
-        for line in others | self:
+        for line in (others | self).filtered("sale_line_id"):
             qty = line.product_uom_qty
             if line.operation in ("refund", "exchange") and line.needs_receipt:
                 qty -= line.qty_received
@@ -815,6 +815,7 @@ class SaleFlowReturnLine(models.Model):
                         "move_type": "out_refund",
                         "partner_id": rma.partner_id.id,
                         "invoice_date": today,
+                        "invoice_user_id": rma.user_id.id,
                         "ref": rma.name,
                     }
                 )
@@ -920,6 +921,7 @@ class SaleFlowReturnLine(models.Model):
                     "move_type": move_type,
                     "partner_id": rma.partner_id.id,
                     "invoice_date": today,
+                    "invoice_user_id": rma.user_id.id,
                     "ref": rma.name,
                     "flow_return_id": rma.id,
                     "invoice_line_ids": commands,

@@ -473,3 +473,74 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertEqual(rma.state, "processed")
         # the difference is no refund of the order line
         self.assertEqual(order.order_line.qty_invoiced, 10.0)
+
+    def test_goods_bought_elsewhere(self):
+        """No origin order: a plain receipt and a plain credit note at the
+        price agreed on the line."""
+        rma = (
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": 80.0,
+                                "reason_id": self.reason_defective.id,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        rma.action_request()
+        rma.with_user(self.return_approver).action_approve()
+        receipt = self._receipt(rma)
+        self.assertRecordValues(
+            receipt,
+            [
+                {
+                    "location_id": self.customer.property_stock_customer.id,
+                    "location_dest_id": self.quarantine.id,
+                    "return_id": False,
+                }
+            ],
+        )
+        self._validate(receipt)
+        self.assertEqual(rma.line_ids.qty_to_refund, 1.0)
+        credit_note = self._refund(rma)
+        # the salesperson sees it: it is made out for the return's salesperson
+        self.assertRecordValues(
+            credit_note,
+            [
+                {
+                    "reversed_entry_id": False,
+                    "amount_untaxed": 80.0,
+                    "state": "posted",
+                    "invoice_user_id": self.salesman.id,
+                }
+            ],
+        )
+        self.assertEqual(rma.state, "processed")
+
+    def test_return_without_refund(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    1.0,
+                    self.reason_defective,
+                    {"operation": "return_no_refund"},
+                )
+            ]
+        )
+        receipt = self._receipt(rma)
+        self.assertFalse(receipt.move_ids.to_refund)
+        self._validate(receipt)
+        self.assertEqual(rma.state, "processed")
+        self.assertFalse(rma.move_ids)
+        self.assertEqual(order.order_line.qty_delivered, 10.0)
