@@ -274,10 +274,13 @@ class SaleFlowReturn(models.Model):
                 rma._flow_approve(auto=True)
             else:
                 rma.message_post(body=self.env._("Return requested."))
-                rma._flow_schedule(
-                    "mail_activity_type_sale_flow_return_approve",
-                    rma.user_id.sale_team_id.user_id,
-                )
+                # the team leader approves when they may; else the approvers
+                # find it under "To Approve"
+                leader = rma.user_id.sale_team_id.user_id
+                if leader and leader.has_group(APPROVER_GROUP):
+                    rma._flow_schedule(
+                        "mail_activity_type_sale_flow_return_approve", leader
+                    )
         return True
 
     def action_approve(self):

@@ -893,6 +893,16 @@ class SaleFlowReturnLine(models.Model):
             return moves
         rma = self.return_id
         today = fields.Date.context_today(self)
+        self._flow_check_lock_date(
+            self.env["account.journal"].search(
+                [
+                    *self.env["account.journal"]._check_company_domain(rma.company_id),
+                    ("type", "=", "sale"),
+                ],
+                limit=1,
+            ),
+            today,
+        )
         by_type = defaultdict(list)
         for line in self:
             difference = line.exchange_price_unit - line.price_unit
