@@ -175,9 +175,9 @@ class SaleFlowReturnLine(models.Model):
     @api.depends("price_unit", "product_uom_qty")
     def _compute_price_subtotal(self):
         for line in self:
-            line.price_subtotal = line.currency_id.round(
-                line.price_unit * line.product_uom_qty
-            )
+            # a line being entered may not know its return's company yet
+            currency = line.currency_id or self.env.company.currency_id
+            line.price_subtotal = currency.round(line.price_unit * line.product_uom_qty)
 
     @api.depends("exchange_product_id", "price_unit")
     def _compute_exchange_price_unit(self):
@@ -273,7 +273,7 @@ class SaleFlowReturnLine(models.Model):
                 line.operation == "exchange"
                 and line.exchange_product_id
                 and line.exchange_product_id != line.product_id
-                and not line.currency_id.is_zero(
+                and not (line.currency_id or self.env.company.currency_id).is_zero(
                     line.exchange_price_unit - line.price_unit
                 )
             )

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .return_common import SaleFlowReturnCommon
 
@@ -544,3 +544,31 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertEqual(rma.state, "processed")
         self.assertFalse(rma.move_ids)
         self.assertEqual(order.order_line.qty_delivered, 10.0)
+
+    def test_create_return_in_the_form(self):
+        order = self._sell(qty=10.0)
+        action = order.with_user(self.salesman).action_flow_create_return()
+        form = Form(
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
+        )
+        with form.line_ids.edit(0) as line:
+            line.product_uom_qty = 3.0
+            line.reason_id = self.reason_overstock
+        rma = form.save()
+        self.assertRecordValues(
+            rma.line_ids,
+            [
+                {
+                    "sale_line_id": order.order_line.id,
+                    "product_uom_qty": 3.0,
+                    "operation": "refund",
+                    "price_unit": 100.0,
+                    "price_subtotal": 300.0,
+                }
+            ],
+        )
+        self.assertEqual(rma.sale_order_ids, order)
+        rma.action_request()
+        self.assertEqual(rma.state, "requested")
