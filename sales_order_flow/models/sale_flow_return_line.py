@@ -244,10 +244,14 @@ class SaleFlowReturnLine(models.Model):
     @api.depends(
         "state",
         "operation",
+        "product_uom_qty",
         "qty_received",
         "qty_refunded",
         "exchange_invoiced",
         "exchange_move_ids",
+        "exchange_product_id",
+        "exchange_price_unit",
+        "price_unit",
         "needs_receipt",
     )
     def _compute_progress(self):
