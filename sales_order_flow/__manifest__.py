@@ -65,6 +65,12 @@
         "views/sale_flow_recurrence_views.xml",
         "views/sale_flow_workflow_views.xml",
         "views/sale_flow_recurrence_portal_templates.xml",
+        # returns (issue 12): data, views of the feature
+        "data/sale_flow_return_data.xml",
+        "reports/sale_flow_return_reports.xml",
+        "reports/sale_flow_return_templates.xml",
+        "views/sale_flow_return_views.xml",
+        "views/sale_flow_return_portal_templates.xml",
         # menus last: they reference actions of the files above
         "views/sales_order_flow_menus.xml",
     ],
@@ -85,6 +91,8 @@
         # recurring invoices and automatic workflow (issue 13) demo
         "demo/sale_flow_recurrence_demo.xml",
         "demo/sale_flow_workflow_demo.xml",
+        # returns (issue 12) demo
+        "demo/sale_flow_return_demo.xml",
         # a lived-in history (issue 11): invoices, payments, settlements, last
         "demo/sale_flow_history_demo.xml",
     ],

@@ -70,3 +70,16 @@ from . import account_payment_term_workflow
 from . import account_move_workflow
 from . import stock_picking
 from . import sale_order_workflow
+
+# returns (issue 12)
+from . import sale_flow_return_reason
+from . import sale_flow_return
+from . import sale_flow_return_line
+from . import res_company_return
+from . import res_partner_return
+from . import product_category_return
+from . import stock_move_return
+from . import stock_picking_return
+from . import account_move_return
+from . import account_move_line_return
+from . import sale_order_return

@@ -490,13 +490,14 @@ class SaleFlowAgreementLine(models.Model):
 
         One SQL query for all the lines, whatever their number: confirmed
         order lines (ordered and delivered, converted to the product's unit),
-        posted invoices minus credit notes, and done returns. What returns
-        give back, and what credit notes give back of the goods the customer
-        kept (credited, not invoiced again, up to what was to invoice), is no
-        longer used: a return and its credit note count once. Amounts are
-        untaxed, in the agreement's currency (converted from the order's at
-        the order date; invoices carry their order's currency). Read with
-        SQL, so it does not depend on who reads it.
+        posted invoices minus credit notes, and done returns that update the
+        order (``to_refund``; not the goods of an exchange, which are
+        replaced). What returns give back, and what credit notes give back of
+        the goods the customer kept (credited, not invoiced again, up to what
+        was to invoice), is no longer used: a return and its credit note count
+        once. Amounts are untaxed, in the agreement's currency (converted from
+        the order's at the order date; invoices carry their order's currency).
+        Read with SQL, so it does not depend on who reads it.
         """
         lines = self.filtered("id")
         if not lines:
@@ -552,6 +553,7 @@ class SaleFlowAgreementLine(models.Model):
                   JOIN stock_location dl ON dl.id = sm.location_dest_id
                  WHERE sm.state = 'done'
                    AND sm.origin_returned_move_id IS NOT NULL
+                   AND sm.to_refund
                    AND dl.usage != 'customer'
                  GROUP BY s.id
             ), per_line AS (

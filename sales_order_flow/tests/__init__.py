@@ -40,3 +40,8 @@ from . import test_flow_reports
 from . import test_commission_visibility
 from . import test_backoffice_screens
 from . import test_pdf_header
+from . import test_return
+from . import test_return_flows
+from . import test_return_concurrency
+from . import test_return_performance
+from . import test_return_portal

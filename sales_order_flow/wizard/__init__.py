@@ -16,3 +16,7 @@ from . import sale_flow_commission_settle
 from . import sale_flow_agreement_calloff
 from . import sale_flow_agreement_calloff_line
 from . import sale_advance_payment_inv
+
+# returns (issue 12)
+from . import stock_return_picking_flow
+from . import stock_return_picking_line_flow

@@ -1,0 +1,53 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    # ---- returns (issue 12) ----
+    flow_return_ids = fields.Many2many(
+        "sale.flow.return",
+        "sale_flow_return_sale_order_rel",
+        "order_id",
+        "return_id",
+        string="Returns",
+        copy=False,
+        readonly=True,
+    )
+    flow_return_count = fields.Integer(
+        string="Return Count", compute="_compute_flow_return_count"
+    )
+
+    def _compute_flow_return_count(self):
+        groups = self.env["sale.flow.return"]._read_group(
+            [("sale_order_ids", "in", self.ids)], ["sale_order_ids"], ["__count"]
+        )
+        counts = {order.id: count for order, count in groups}
+        for order in self:
+            order.flow_return_count = counts.get(order.id, 0)
+
+    def action_flow_view_returns(self):
+        self.ensure_one()
+        return self.env["sale.flow.return"]._flow_returns_action(
+            self.flow_return_ids,
+            {
+                "default_partner_id": self.partner_id.id,
+                "default_sale_order_ids": self.ids,
+            },
+        )
+
+    def action_flow_create_return(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.flow.return",
+            "view_mode": "form",
+            "name": self.env._("New Return"),
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_sale_order_ids": self.ids,
+                "default_line_ids": self.env["sale.flow.return"]._flow_lines_from_moves(
+                    self.order_line.move_ids
+                ),
+            },
+        }

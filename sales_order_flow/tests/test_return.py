@@ -1,0 +1,574 @@
+import re
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, tagged
+
+from .return_common import SaleFlowReturnCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReturn(SaleFlowReturnCommon):
+    """Returns as the roles do them: salesperson requests, returns approver
+    approves, stock user receives, accountant refunds."""
+
+    def test_number_states_and_activities(self):
+        order = self._sell()
+        rma = self._new_return([(order.order_line, 4.0, self.reason_defective)])
+        self.assertRegex(rma.name, r"^RMA/\d{4}/\d{4}$")
+        self.assertEqual(rma.commercial_partner_id, self.customer)
+        self.assertEqual(rma.amount_untaxed, 400.0)
+        rma.action_request()
+        self.assertEqual(rma.state, "requested")
+        with self.assertRaises(AccessError):
+            rma.action_approve()  # a salesperson does not approve
+        with self.assertRaises(AccessError):
+            rma.with_user(self.stock_user).action_approve()
+        rma.with_user(self.return_approver).action_approve()
+        self.assertRecordValues(
+            rma, [{"state": "approved", "approved_by_id": self.return_approver.id}]
+        )
+        receive = self.env.ref(
+            "sales_order_flow.mail_activity_type_sale_flow_return_receive"
+        )
+        self.assertIn(receive, rma.activity_ids.activity_type_id)
+        with self.assertRaises(AccessError):
+            rma.action_refund()  # nor does it refund
+        self._validate(self._receipt(rma))
+        self.assertEqual(rma.state, "received")
+        refund = self.env.ref(
+            "sales_order_flow.mail_activity_type_sale_flow_return_refund"
+        )
+        self.assertEqual(rma.activity_ids.activity_type_id, refund)
+        self._refund(rma)
+        self.assertEqual(rma.state, "processed")
+        self.assertFalse(rma.activity_ids)
+        rma.action_done()
+        self.assertEqual(rma.state, "done")
+
+    def test_refund_after_full_receipt(self):
+        order = self._sell(qty=10.0)
+        line = order.order_line
+        invoice = order.invoice_ids
+        rma = self._approved([(line, 4.0, self.reason_defective)])
+        receipt = self._receipt(rma)
+        self.assertRecordValues(
+            receipt.move_ids,
+            [
+                {
+                    "product_uom_qty": 4.0,
+                    "location_dest_id": self.quarantine.id,
+                    "origin_returned_move_id": line.move_ids[0].id,
+                    "to_refund": True,
+                }
+            ],
+        )
+        self.assertEqual(receipt.return_id, line.move_ids[0].picking_id)
+        self.assertEqual(line.qty_delivered, 10.0)
+        self._validate(receipt)
+        self.assertEqual(line.qty_delivered, 6.0)  # Odoo's own return machinery
+        self.assertEqual(rma.line_ids.qty_received, 4.0)
+        credit_note = self._refund(rma)
+        self.assertRecordValues(
+            credit_note,
+            [
+                {
+                    "state": "posted",
+                    "reversed_entry_id": invoice.id,
+                    "amount_untaxed": 400.0,
+                    "flow_return_id": rma.id,
+                }
+            ],
+        )
+        self.assertEqual(credit_note.invoice_line_ids.sale_line_ids, line)
+        self.assertEqual(credit_note.invoice_line_ids.quantity, 4.0)
+        self.assertEqual(line.qty_invoiced, 6.0)
+        self.assertRecordValues(rma.line_ids, [{"qty_refunded": 4.0}])
+        self.assertEqual(rma.state, "processed")
+        with self.assertRaisesRegex(UserError, "Processed: it cannot be refunded"):
+            self._refund(rma)
+        self.assertEqual(len(rma.move_ids), 1)
+
+    def test_refund_after_partial_receipt(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
+        self._validate(self._receipt(rma), qty=3.0)
+        self.assertEqual(rma.state, "received_partial")
+        self.assertEqual(rma.line_ids.qty_received, 3.0)
+        backorder = self._receipt(rma)
+        self.assertEqual(backorder.move_ids.product_uom_qty, 1.0)
+        self.assertEqual(backorder.move_ids.flow_return_line_id, rma.line_ids)
+        first = self._refund(rma)
+        self.assertEqual(first.amount_untaxed, 300.0)
+        self.assertEqual(rma.state, "received_partial")
+        self._validate(backorder)
+        self.assertEqual(rma.state, "received")
+        second = self._refund(rma)[-1]
+        self.assertEqual(second.amount_untaxed, 100.0)
+        self.assertEqual(rma.line_ids.qty_refunded, 4.0)
+        self.assertEqual(rma.state, "processed")
+        self.assertEqual(order.order_line.qty_invoiced, 6.0)
+
+    def test_refund_without_physical_return(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 2.0, self.reason_no_return)])
+        self.assertFalse(rma.picking_ids)
+        self.assertEqual(rma.line_ids.qty_to_refund, 2.0)
+        credit_note = self._refund(rma)
+        self.assertEqual(credit_note.amount_untaxed, 200.0)
+        self.assertEqual(rma.state, "processed")
+        self.assertEqual(order.order_line.qty_delivered, 10.0)
+        self.assertEqual(order.order_line.qty_invoiced, 8.0)
+
+    def test_restocking_fee(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 4.0, self.reason_overstock)])
+        self._validate(self._receipt(rma))
+        credit_note = self._refund(rma)
+        fee = credit_note.invoice_line_ids.filtered(
+            lambda aml: aml.flow_return_kind == "fee"
+        )
+        self.assertRecordValues(fee, [{"quantity": 1.0, "price_subtotal": -40.0}])
+        self.assertEqual(credit_note.amount_untaxed, 360.0)
+
+    def test_exchange_same_product(self):
+        order = self._sell(qty=10.0)
+        line = order.order_line
+        rma = self._approved([(line, 3.0, self.reason_wrong)])
+        receipt = self._receipt(rma)
+        self.assertFalse(receipt.move_ids.to_refund)
+        self.assertEqual(rma.exchange_count, 0)  # after receipt for this reason
+        self._validate(receipt)
+        self.assertEqual(line.qty_delivered, 10.0)  # replaced, not taken back
+        replacement = rma.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing"
+        )
+        self.assertRecordValues(
+            replacement.move_ids,
+            [
+                {
+                    "product_id": self.product.id,
+                    "product_uom_qty": 3.0,
+                    "sale_line_id": False,
+                }
+            ],
+        )
+        self.assertFalse(replacement.sale_id)  # no extra line on the order
+        self.assertEqual(rma.state, "processed")
+        self._validate(replacement)
+        self.assertEqual(line.qty_delivered, 10.0)
+        self.assertEqual(line.qty_invoiced, 10.0)
+        self.assertFalse(rma.move_ids)
+
+    def test_exchange_dearer_product(self):
+        order = self._sell(qty=10.0)
+        self.reason_wrong.exchange_before_receipt = True
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    2.0,
+                    self.reason_wrong,
+                    {"exchange_product_id": self.product_dear.id},
+                )
+            ]
+        )
+        self.assertEqual(rma.line_ids.exchange_price_unit, 150.0)
+        self.assertEqual(rma.exchange_count, 1)  # before receipt for this reason
+        self.assertEqual(
+            rma.picking_ids.filtered(
+                lambda p: p.picking_type_code == "outgoing"
+            ).move_ids.product_id,
+            self.product_dear,
+        )
+        rma.with_user(self.accountant).action_refund()
+        difference = rma.move_ids
+        self.assertRecordValues(
+            difference,
+            [{"move_type": "out_invoice", "amount_untaxed": 100.0, "state": "posted"}],
+        )
+        self._validate(self._receipt(rma))
+        self.assertEqual(rma.state, "processed")
+
+    def test_return_spanning_two_orders(self):
+        order_1 = self._sell(qty=10.0)
+        order_2 = self._sell(qty=5.0)
+        rma = self._new_return(
+            [
+                (order_1.order_line, 2.0, self.reason_defective),
+                (order_2.order_line, 1.0, self.reason_defective),
+            ]
+        )
+        rma.action_request()
+        self.assertEqual(rma.sale_order_ids, order_1 | order_2)
+        rma.with_user(self.return_approver).action_approve()
+        receipts = self._receipt(rma)
+        self.assertEqual(len(receipts), 2)
+        self.assertEqual(
+            receipts.return_id,
+            (order_1 | order_2).picking_ids.filtered(
+                lambda p: p.picking_type_code == "outgoing"
+            ),
+        )
+        for receipt in receipts:
+            self._validate(receipt)
+        invoices = (order_1 | order_2).invoice_ids
+        credit_notes = self._refund(rma)
+        self.assertEqual(credit_notes.reversed_entry_id, invoices)
+        self.assertEqual(sorted(credit_notes.mapped("amount_untaxed")), [100.0, 200.0])
+        self.assertEqual(order_1.flow_return_count, 1)
+        self.assertEqual(order_2.flow_return_count, 1)
+        self.assertEqual(self.customer.flow_return_count, 1)
+        self.assertEqual(invoices[0].flow_return_count, 1)
+        self.assertEqual(credit_notes[0].flow_return_count, 1)
+        self.assertEqual(receipts.return_id[0].flow_return_count, 1)
+
+    def test_lot_tracked_product(self):
+        lot_product = self.env["product.product"].create(
+            {
+                "name": "Flow Serial Widget",
+                "type": "consu",
+                "is_storable": True,
+                "tracking": "lot",
+                "list_price": 100.0,
+                "invoice_policy": "delivery",
+                "taxes_id": [Command.clear()],
+            }
+        )
+        lot, other_lot = self.env["stock.lot"].create(
+            [
+                {"name": "LOT-A", "product_id": lot_product.id},
+                {"name": "LOT-B", "product_id": lot_product.id},
+            ]
+        )
+        stock = self.warehouse.lot_stock_id
+        self.env["stock.quant"]._update_available_quantity(
+            lot_product, stock, 10, lot_id=lot
+        )
+        self.env["stock.quant"]._update_available_quantity(
+            lot_product, stock, 10, lot_id=other_lot
+        )
+        order = self._create_order(product=lot_product, qty=5.0)
+        order.action_confirm()
+        picking = order.picking_ids
+        picking.move_ids.move_line_ids.unlink()
+        picking.move_ids.move_line_ids = [
+            Command.create(
+                {
+                    "lot_id": lot.id,
+                    "quantity": 5.0,
+                    "location_id": stock.id,
+                    "location_dest_id": picking.location_dest_id.id,
+                    "product_id": lot_product.id,
+                }
+            )
+        ]
+        picking.move_ids.picked = True
+        picking.button_validate()
+        order._create_invoices().action_post()
+        line = order.order_line
+        rma = self._new_return([(line, 2.0, self.reason_defective)])
+        with self.assertRaisesRegex(UserError, "is tracked"):
+            rma.action_request()
+        rma.line_ids.lot_id = other_lot
+        with self.assertRaisesRegex(
+            UserError, "LOT-B .* was not delivered to Flow Customer"
+        ):
+            rma.action_request()
+        self.assertEqual(rma.state, "draft")
+        rma.line_ids.lot_id = lot
+        rma.action_request()
+        rma.with_user(self.return_approver).action_approve()
+        receipt = self._receipt(rma)
+        self.assertEqual(receipt.move_ids.move_line_ids.lot_id, lot)
+        self._validate(receipt)
+        self.assertEqual(rma.line_ids.received_lot_ids, lot)
+        self.assertEqual(
+            self.env["stock.quant"]._get_available_quantity(
+                lot_product, self.quarantine, lot_id=lot
+            ),
+            2.0,
+        )
+        self.assertEqual(self._refund(rma).amount_untaxed, 200.0)
+
+    def test_window_refused_and_overridden(self):
+        order = self._sell(qty=10.0)
+        order.order_line.move_ids.date = fields.Datetime.now() - timedelta(days=40)
+        rma = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        with self.assertRaisesRegex(
+            UserError, "40 days ago: the return window is 30 days"
+        ):
+            rma.action_request()
+        self.assertEqual(rma.state, "draft")
+        category = self.product.categ_id
+        category.write({"flow_return_policy": True, "flow_return_window_days": 45})
+        rma.action_request()
+        self.assertEqual(rma.state, "requested")
+        rma_2 = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        self.customer.write({"flow_return_policy": True, "flow_return_window_days": 35})
+        with self.assertRaisesRegex(UserError, "the return window is 35 days"):
+            rma_2.action_request()
+
+    def test_over_quantity_refused_with_figures(self):
+        order = self._sell(qty=10.0)
+        line = order.order_line
+        rma = self._new_return([(line, 11.0, self.reason_defective)])
+        with self.assertRaisesRegex(
+            UserError,
+            re.escape("11.0 Units requested, but 10.0 delivered and 0.0 already")
+            + ".*at most 10.0",
+        ):
+            rma.action_request()
+        rma.line_ids.product_uom_qty = 4.0
+        rma.action_request()
+        second = self._new_return([(line, 7.0, self.reason_defective)])
+        with self.assertRaisesRegex(
+            UserError, re.escape("10.0 delivered and 4.0 already") + ".*at most 6.0"
+        ):
+            second.action_request()
+        # once received, the delivered quantity carries the return
+        rma.with_user(self.return_approver).action_approve()
+        self._validate(self._receipt(rma))
+        second.line_ids.product_uom_qty = 6.0
+        second.action_request()
+        self.assertEqual(second.state, "requested")
+
+    def test_auto_approval_under_threshold(self):
+        self.company.flow_return_auto_approve_amount = 500.0
+        order = self._sell(qty=10.0)
+        small = self._new_return([(order.order_line, 4.0, self.reason_defective)])
+        small.action_request()
+        self.assertRecordValues(small, [{"state": "approved", "auto_approved": True}])
+        self.assertEqual(len(self._receipt(small)), 1)
+        big = self._new_return([(order.order_line, 6.0, self.reason_defective)])
+        big.action_request()
+        self.assertRecordValues(big, [{"state": "requested", "auto_approved": False}])
+
+    def test_bad_input_nothing_half_done(self):
+        order = self._sell(qty=10.0)
+        for qty in (0.0, -2.0):
+            with self.assertRaisesRegex(ValidationError, "must be positive"):
+                self._new_return([(order.order_line, qty, self.reason_defective)])
+        other = self._create_order(product=self.product_dear, qty=1.0)
+        rma = (
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "sale_order_ids": [Command.set(order.ids)],
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product_dear.id,
+                                "product_uom_qty": 1.0,
+                                "reason_id": self.reason_defective.id,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        with self.assertRaisesRegex(UserError, "on none of the origin orders"):
+            rma.action_request()
+        self.assertEqual(rma.state, "draft")
+        self.assertTrue(other)
+        # a closed period: no credit note, nothing changed
+        rma = self._approved([(order.order_line, 2.0, self.reason_no_return)])
+        self.company.sale_lock_date = fields.Date.today()
+        with self.assertRaisesRegex(UserError, "closed period"):
+            self._refund(rma)
+        self.assertFalse(rma.move_ids)
+        self.assertEqual(rma.line_ids.qty_refunded, 0.0)
+        self.assertEqual(rma.state, "approved")
+        self.assertEqual(order.order_line.qty_invoiced, 10.0)
+
+    def test_reject_and_cancel_need_a_reason(self):
+        order = self._sell()
+        rma = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        rma.action_request()
+        approver_rma = rma.with_user(self.return_approver)
+        with self.assertRaisesRegex(UserError, "write the reason first"):
+            approver_rma.action_reject()
+        approver_rma.state_reason = "Outside warranty"
+        approver_rma.action_reject()
+        self.assertEqual(rma.state, "rejected")
+        rma.action_draft()
+        rma.state_reason = False
+        rma.action_request()
+        approver_rma.action_approve()
+        receipt = self._receipt(rma)
+        rma.state_reason = "Customer keeps it"
+        rma.action_cancel()
+        self.assertEqual((rma.state, receipt.state), ("cancelled", "cancel"))
+
+    def test_create_return_prefilled(self):
+        order = self._sell(qty=10.0)
+        action = order.with_user(self.salesman).action_flow_create_return()
+        values = action["context"]["default_line_ids"]
+        self.assertEqual(len(values), 1)
+        self.assertEqual(values[0][2]["product_uom_qty"], 10.0)
+        self.assertEqual(values[0][2]["sale_line_id"], order.order_line.id)
+        picking_action = order.picking_ids.with_user(
+            self.salesman
+        ).action_flow_create_return()
+        self.assertEqual(picking_action["context"]["default_sale_order_ids"], order.ids)
+
+    def test_rma_pdf_with_barcode(self):
+        order = self._sell()
+        rma = self._approved([(order.order_line, 1.0, self.reason_defective)])
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(self.salesman)
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertIn(rma.name, html)
+        self.assertIn("barcode_type=Code128&amp;value=" + rma.name, html)
+        self.assertIn("Receipt instructions", html)
+        self._validate(self._receipt(rma))
+        statement = (
+            self.env["ir.actions.report"]
+            .with_user(self.salesman)
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return_by_reason", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertIn("Returns by Reason", statement)
+        self.assertIn(self.reason_defective.name, statement)
+        self.assertIn("Flow Widget", statement)
+
+    def test_exchange_cheaper_product_credits_the_difference(self):
+        cheap = self.env["product.product"].create(
+            {
+                "name": "Flow Widget Lite",
+                "type": "consu",
+                "list_price": 70.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        order = self._sell(qty=10.0)
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    2.0,
+                    self.reason_wrong,
+                    {"exchange_product_id": cheap.id},
+                )
+            ]
+        )
+        self._validate(self._receipt(rma))
+        self.assertEqual(rma.exchange_count, 1)
+        self.assertEqual(rma.state, "received")
+        rma.with_user(self.accountant).action_refund()
+        self.assertRecordValues(
+            rma.move_ids,
+            [{"move_type": "out_refund", "amount_untaxed": 60.0, "state": "posted"}],
+        )
+        self.assertEqual(rma.state, "processed")
+        # the difference is no refund of the order line
+        self.assertEqual(order.order_line.qty_invoiced, 10.0)
+
+    def test_goods_bought_elsewhere(self):
+        """No origin order: a plain receipt and a plain credit note at the
+        price agreed on the line."""
+        rma = (
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": self.product.id,
+                                "product_uom_qty": 1.0,
+                                "price_unit": 80.0,
+                                "reason_id": self.reason_defective.id,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        rma.action_request()
+        rma.with_user(self.return_approver).action_approve()
+        receipt = self._receipt(rma)
+        self.assertRecordValues(
+            receipt,
+            [
+                {
+                    "location_id": self.customer.property_stock_customer.id,
+                    "location_dest_id": self.quarantine.id,
+                    "return_id": False,
+                }
+            ],
+        )
+        self._validate(receipt)
+        self.assertEqual(rma.line_ids.qty_to_refund, 1.0)
+        credit_note = self._refund(rma)
+        # the salesperson sees it: it is made out for the return's salesperson
+        self.assertRecordValues(
+            credit_note,
+            [
+                {
+                    "reversed_entry_id": False,
+                    "amount_untaxed": 80.0,
+                    "state": "posted",
+                    "invoice_user_id": self.salesman.id,
+                }
+            ],
+        )
+        self.assertEqual(rma.state, "processed")
+
+    def test_return_without_refund(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    1.0,
+                    self.reason_defective,
+                    {"operation": "return_no_refund"},
+                )
+            ]
+        )
+        receipt = self._receipt(rma)
+        self.assertFalse(receipt.move_ids.to_refund)
+        self._validate(receipt)
+        self.assertEqual(rma.state, "processed")
+        self.assertFalse(rma.move_ids)
+        self.assertEqual(order.order_line.qty_delivered, 10.0)
+
+    def test_create_return_in_the_form(self):
+        order = self._sell(qty=10.0)
+        action = order.with_user(self.salesman).action_flow_create_return()
+        form = Form(
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
+        )
+        with form.line_ids.edit(0) as line:
+            line.product_uom_qty = 3.0
+            line.reason_id = self.reason_overstock
+        rma = form.save()
+        self.assertRecordValues(
+            rma.line_ids,
+            [
+                {
+                    "sale_line_id": order.order_line.id,
+                    "product_uom_qty": 3.0,
+                    "operation": "refund",
+                    "price_unit": 100.0,
+                    "price_subtotal": 300.0,
+                }
+            ],
+        )
+        self.assertEqual(rma.sale_order_ids, order)
+        rma.action_request()
+        self.assertEqual(rma.state, "requested")

@@ -1,0 +1,181 @@
+import threading
+
+import psycopg2.errors
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+CONFLICTS = (
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+)
+
+
+@tagged("post_install", "-at_install")
+class TestReturnConcurrency(TransactionCase):
+    """Two refunds of one return line in separate committed transactions
+    make one credit note. The data is committed (another transaction cannot
+    see uncommitted rows) and deleted afterwards."""
+
+    def setUp(self):
+        super().setUp()
+        self.data = self._commit_data()
+        self.addCleanup(self._delete_data)
+
+    def _env(self, cr):
+        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+
+    def _commit_data(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            partner = env["res.partner"].create(
+                {"name": "Concurrent Return Buyer", "is_company": True}
+            )
+            product = env["product.product"].create(
+                {
+                    "name": "Concurrent Return Goods",
+                    "type": "service",
+                    "list_price": 100.0,
+                    "invoice_policy": "order",
+                    "taxes_id": [Command.clear()],
+                }
+            )
+            reason = env["sale.flow.return.reason"].create(
+                {"name": "Concurrent: keep it", "physical_return": False}
+            )
+            order = env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 5})
+                    ],
+                }
+            )
+            order.action_confirm()
+            order.order_line.qty_delivered = 5
+            invoice = order._create_invoices()
+            invoice.action_post()
+            rma = env["sale.flow.return"].create(
+                {
+                    "partner_id": partner.id,
+                    "sale_order_ids": [Command.set(order.ids)],
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "sale_line_id": order.order_line.id,
+                                "product_uom_qty": 2.0,
+                                "reason_id": reason.id,
+                            }
+                        )
+                    ],
+                }
+            )
+            rma.action_request()
+            rma._flow_approve()
+            assert rma.line_ids.qty_to_refund == 2.0
+            return {
+                "partner": partner.id,
+                "product": product.id,
+                "reason": reason.id,
+                "order": order.id,
+                "return": rma.id,
+            }
+
+    def _delete_data(self):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            rma = env["sale.flow.return"].browse(self.data["return"])
+            order = env["sale.order"].browse(self.data["order"])
+            moves = order.invoice_ids | rma.move_ids
+            moves.filtered(lambda m: m.state == "posted").button_draft()
+            moves.with_context(force_delete=True).unlink()
+            rma.unlink()
+            order._action_cancel()
+            order.unlink()
+            env["sale.flow.return.reason"].browse(self.data["reason"]).unlink()
+            env["product.product"].browse(self.data["product"]).unlink()
+            env["res.partner"].browse(self.data["partner"]).unlink()
+
+    def _credit_notes(self):
+        with self.registry.cursor() as cr:
+            rma = self._env(cr)["sale.flow.return"].browse(self.data["return"])
+            return len(rma.move_ids), rma.line_ids.qty_refunded
+
+    def _refund_in_thread(self, rma, barrier, results):
+        cr = rma.env.cr
+        try:
+            barrier.wait(timeout=30)
+            try:
+                rma.action_refund()
+                cr.commit()  # pylint: disable=invalid-commit
+                results.append("refunded")
+            except CONFLICTS:
+                cr.rollback()
+                results.append("conflict")
+            except UserError:
+                cr.rollback()
+                results.append("refused")
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            results.append(repr(error))
+
+    @mute_logger("odoo.sql_db")
+    def test_two_refunds_at_once(self):
+        barrier = threading.Barrier(2)
+        results = []
+        with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
+            returns = [
+                self._env(cr)["sale.flow.return"].browse(self.data["return"])
+                for cr in (cr_1, cr_2)
+            ]
+            for rma in returns:
+                rma.line_ids.mapped("qty_to_refund")  # snapshots taken
+            threads = [
+                threading.Thread(
+                    target=self._refund_in_thread, args=(rma, barrier, results)
+                )
+                for rma in returns
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+        self.assertEqual(len(results), 2, results)
+        self.assertEqual(results.count("refunded"), 1, results)
+        self.assertEqual(self._credit_notes(), (1, 2.0))
+
+    @mute_logger("odoo.sql_db")
+    def test_lock_and_stale_snapshot(self):
+        """B while A holds the line's lock; C from a snapshot older than A's
+        commit; then a fresh try, told there is nothing left to refund."""
+        with (
+            self.registry.cursor() as cr_a,
+            self.registry.cursor() as cr_b,
+            self.registry.cursor() as cr_c,
+        ):
+            rma_c = self._env(cr_c)["sale.flow.return"].browse(self.data["return"])
+            rma_c.line_ids.mapped("qty_to_refund")  # C's snapshot
+            self._env(cr_a)["sale.flow.return"].browse(
+                self.data["return"]
+            ).action_refund()
+            cr_b.execute("SET LOCAL lock_timeout = '200ms'")
+            with self.assertRaises(psycopg2.errors.LockNotAvailable):
+                self._env(cr_b)["sale.flow.return"].browse(
+                    self.data["return"]
+                ).action_refund()
+            cr_b.rollback()
+            cr_a.commit()  # pylint: disable=invalid-commit
+            with self.assertRaises(psycopg2.errors.SerializationFailure):
+                rma_c.action_refund()
+            cr_c.rollback()
+            with self.assertRaisesRegex(
+                UserError, "cannot be refunded|nothing to refund"
+            ):
+                self._env(cr_b)["sale.flow.return"].browse(
+                    self.data["return"]
+                ).action_refund()
+            cr_b.rollback()
+        self.assertEqual(self._credit_notes(), (1, 2.0))
