@@ -1,5 +1,7 @@
 from datetime import date, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 from odoo.tests import tagged
 
@@ -96,15 +98,19 @@ class TestReturnFlows(SaleFlowReturnCommon):
     def test_rebate_next_settlement_nets_the_credit_note(self):
         program = self._rebate_program()
         today = fields.Date.today()
+        # the year is settled once it is over (the running period cannot be)
+        after = date(today.year + 1, 1, 5)
         order = self._sell(qty=10.0)
-        settlement, _message = program._settle(today, today)
+        with freeze_time(after):
+            settlement, _message = program._settle(today, after)
         self.assertEqual(settlement.amount_total, 50.0)  # 5 % of 1,000
         rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
         self._validate(self._receipt(rma))
         self._refund(rma)
         self._sell(qty=5.0)
         # basis 1,000 - 400 + 500 = 1,100 at 5 % = 55, 50 already paid
-        settlement, _message = program._settle(today, today)
+        with freeze_time(after):
+            settlement, _message = program._settle(today, after)
         self.assertRecordValues(
             settlement.line_ids,
             [
