@@ -70,10 +70,13 @@ class TestCommissionStatementReport(ReportRenderMixin, SaleFlowCommissionCommon)
         html, text = self._render(self.accountant, self.REPORT, settlement)
         blocks = {label: value for _cls, label, value in self._informations(html)}
         self.assertEqual(blocks["Vendor Bill"], "Draft, not posted yet")
+        # the status follows the bill, not the settlement's own state
+        self.assertEqual(blocks["Status"], "Bill Draft")
         bill.with_user(self.accountant).action_post()
         html, text = self._render(self.accountant, self.REPORT, settlement)
         blocks = {label: value for _cls, label, value in self._informations(html)}
         self.assertEqual(blocks["Vendor Bill"], bill.name)
+        self.assertEqual(blocks["Status"], "Billed")
         self.assertNotIn("Draft, not posted yet", text)
 
     def test_invoice_date_places_a_line_and_the_statement_says_so(self):
