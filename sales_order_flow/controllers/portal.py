@@ -147,21 +147,33 @@ class CustomerPortal(sale_portal.CustomerPortal):
             PO_FORM_OVERHEAD_BYTES
         ):
             return None
-        stream = po_document.stream
+        content, _mimetype = CustomerPortal._flow_read_upload(
+            po_document, PO_DOCUMENT_MAX_BYTES, PO_DOCUMENT_MIMETYPES
+        )
+        return content
+
+    @staticmethod
+    def _flow_read_upload(upload, max_bytes, mimetypes):
+        """(content, mimetype) of an uploaded file, or (None, None) when it is
+        larger than ``max_bytes`` or its content is none of ``mimetypes``
+        (judged by ``guess_mimetype``, never by its name or the browser's
+        claim). The stream's size is checked before it is read."""
+        stream = upload.stream
         try:
             stream.seek(0, os.SEEK_END)
             size = stream.tell()
             stream.seek(0)
         except (AttributeError, OSError):
             size = None
-        if size is not None and size > PO_DOCUMENT_MAX_BYTES:
-            return None
-        content = po_document.read(PO_DOCUMENT_MAX_BYTES + 1)
-        if len(content) > PO_DOCUMENT_MAX_BYTES:
-            return None
-        if guess_mimetype(content) not in PO_DOCUMENT_MIMETYPES:
-            return None
-        return content
+        if size is not None and size > max_bytes:
+            return None, None
+        content = upload.read(max_bytes + 1)
+        if len(content) > max_bytes:
+            return None, None
+        mimetype = guess_mimetype(content)
+        if mimetype not in mimetypes:
+            return None, None
+        return content, mimetype
 
     def _prepare_quotations_domain(self, partner):
         # The call-offs a customer requested on an agreement's portal page

@@ -99,6 +99,8 @@ class CustomerPortalReturn(CustomerPortal):
         return request.render("sales_order_flow.portal_return_page", values)
 
     def _flow_return_form_values(self, order_sudo, access_token, error=None, post=None):
+        # sudo: the caller checked the order's access (ownership or token);
+        # what is read here is only that order's returnable lines and reasons
         Return = request.env["sale.flow.return"].sudo()
         lines = [
             command[2]
@@ -209,18 +211,17 @@ class CustomerPortalReturn(CustomerPortal):
         ]
         attachments = []
         for upload in files:
-            content = upload.read()
-            if (
-                upload.mimetype not in RETURN_ATTACHMENT_MIMETYPES
-                or len(content) > RETURN_ATTACHMENT_MAX_BYTES
-            ):
+            content, mimetype = self._flow_read_upload(
+                upload, RETURN_ATTACHMENT_MAX_BYTES, RETURN_ATTACHMENT_MIMETYPES
+            )
+            if content is None:
                 raise UserError(
                     env._(
                         "%(name)s: attach PDF, PNG or JPEG files of up to 10 MB.",
                         name=upload.filename,
                     )
                 )
-            attachments.append((upload.filename, content, upload.mimetype))
+            attachments.append((upload.filename, content, mimetype))
         user_partner = env.user.partner_id
         partner = (
             user_partner
@@ -248,6 +249,10 @@ class CustomerPortalReturn(CustomerPortal):
                     }
                 )
             )
+            # sudo: portal users cannot create attachments on the return;
+            # the files were checked by content above, and Odoo's own
+            # sanitising still judges the real user (ir.attachment
+            # _check_contents reads the views' rights without sudo)
             for name, content, mimetype in attachments:
                 env["ir.attachment"].sudo().create(
                     {

@@ -307,7 +307,9 @@ class ResPartner(models.Model):
                 ["product_uom_qty:sum", "order_id:array_agg"],
             )
         )
-        # Dates of all the orders at once (dotted aggregates are not supported).
+        # Dates of all the orders at once (dotted aggregates are not supported);
+        # sudo: the history counts every salesperson's orders (checked above
+        # that the user may read the customer)
         orders = (
             self.env["sale.order"]
             .sudo()

@@ -204,6 +204,7 @@ class SaleFlowApprovalRule(models.Model):
                         users=", ".join(outsiders.mapped("name")),
                     )
                 )
+            # sudo: whoever saves the rule may not read the groups' implications
             group = rule.approver_group_id.sudo()
             if group and approver_group not in group | group.trans_implied_ids:
                 raise ValidationError(

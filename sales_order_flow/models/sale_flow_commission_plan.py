@@ -147,6 +147,8 @@ class SaleFlowCommissionPlan(models.Model):
         end = max(key[2] for key in keys).replace(day=1)
         # the longest period is a year: read up to its last month
         end_year = end.replace(year=end.year + 1)
+        # sudo: an agent's volume counts every commission line of the agent,
+        # whoever's invoice is being posted
         groups = (
             self.env["sale.flow.commission.line"]
             .sudo()

@@ -107,6 +107,8 @@ class SaleFlowRecurrence(models.Model):
     def write(self, vals):
         grid = {"interval_number", "interval_type", "fixed_day"} & set(vals)
         if grid:
+            # sudo: a plan used by any order's invoiced period keeps its grid,
+            # whoever edits the plan
             used = (
                 self.env["sale.flow.recurrence.period"]
                 .sudo()

@@ -89,6 +89,7 @@ class SaleOrder(models.Model):
         if not requests:
             return []
         blockers = []
+        # sudo: the agreement's limits hold whoever sells to the customer
         agreement_lines = self.env["sale.flow.agreement.line"].sudo().concat(*requests)
         consumption = agreement_lines._flow_get_consumption()
         day = fields.Date.context_today(self, self.date_order)
@@ -183,6 +184,7 @@ class SaleOrder(models.Model):
         for order in self:
             over = [
                 line
+                # sudo: as above, the agreement's figures whoever sells
                 for line in order.order_line.flow_agreement_line_id.sudo()
                 if float_compare(
                     consumption[line.id]["remaining"], 0.0, precision_digits=2

@@ -576,6 +576,8 @@ class SaleOrder(models.Model):
             }
         )
         self._flow_close_approval_activities(user=self.env.user, feedback=reason)
+        # sudo: the approver (checked above) may only read the salesperson's
+        # quotation; only the approval state and activities are written
         order = self.sudo()
         order.activity_unlink([self._FLOW_APPROVAL_ACTIVITY])
         order.write({"flow_approval_state": "rejected"})

@@ -127,6 +127,7 @@ class SaleOrderLine(models.Model):
 
     @api.onchange("product_uom_qty", "flow_agreement_line_id", "price_unit")
     def _onchange_flow_agreement_remaining(self):
+        # sudo: what remains of the agreement is shown whoever sells
         agreement_line = self.flow_agreement_line_id.sudo()
         if not agreement_line or not self.product_id:
             return None
@@ -178,6 +179,7 @@ class SaleOrderLine(models.Model):
         """Explanation step of the agreement's price (see
         ``_flow_get_agreement_price_step``)."""
         self.ensure_one()
+        # sudo: the agreed price is explained whoever reads the line
         agreement_line = self.flow_agreement_line_id.sudo()
         if not agreement_line or not agreement_line._flow_has_agreed_price():
             return None

@@ -109,6 +109,8 @@ class SaleOrder(models.Model):
             amount = 0.0
             date = order.flow_recurring_next_date
             if date and order.id and order.flow_recurring_state == "active":
+                # sudo: the next amount reads periods and agreement prices
+                # that the order's readers may not all read
                 prepared = order.sudo()._flow_recurring_prepare(date)[0]
                 amount = sum(
                     item["amount"]
@@ -336,6 +338,7 @@ class SaleOrder(models.Model):
     def _flow_recurring_prices(self, lines, dates):
         """{(line id, date): unit price} of the plans reading their price at
         invoicing: the customer's agreement, else the order's pricelist."""
+        # sudo: the customer's agreed prices apply whoever invoices
         Agreement = self.env["sale.flow.agreement"].sudo()
         candidates = Agreement._flow_get_candidate_lines(lines.order_id.partner_id)
         prices = {}
@@ -372,6 +375,8 @@ class SaleOrder(models.Model):
         """What the run invoices and credits for each order of ``self`` on
         ``date``: a list of {"order", "invoices": {period start: [item]},
         "credits": [item], "next_date"}. Reads in batch."""
+        # sudo: periods are written by the run only; read whole to invoice
+        # each once
         Period = self.env["sale.flow.recurrence.period"].sudo()
         periods = Period.search_fetch(
             [("order_id", "in", self.ids)],
@@ -632,6 +637,8 @@ class SaleOrder(models.Model):
                         "amount": aml.price_subtotal,
                     }
                 )
+        # sudo: periods are read-only for users; the run records them after
+        # the caller's access check
         self.env["sale.flow.recurrence.period"].sudo().create(period_values)
         return moves
 

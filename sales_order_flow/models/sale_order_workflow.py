@@ -127,6 +127,8 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     def _flow_workflow_steps_done(self, keys):
         """Keys of ``keys`` already recorded for the orders of ``self``."""
+        # sudo: step logs are read-only for users; a step runs once whoever
+        # triggers it
         return set(
             self.env["sale.flow.workflow.step"]
             .sudo()

@@ -126,3 +126,38 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
                 }
             ],
         )
+
+    def test_photos_judged_by_their_content(self):
+        """A page renamed photo.png is refused whatever the browser claims; a
+        real PNG is attached with the type its content has."""
+        self.authenticate("flow_return_portal", "flow_return_portal")
+        line = self.order.order_line
+        fields = {
+            "csrf_token": http.Request.csrf_token(self),
+            f"qty_{line.id}": "1",
+            "reason_id": str(self.reason_defective.id),
+        }
+        page = b"<html><script>alert(1)</script></html>"
+        response = self.url_open(
+            f"/my/orders/{self.order.id}/return",
+            data=fields,
+            files={"attachments": ("photo.png", page, "image/png")},
+        )
+        self.assertIn("attach PDF, PNG or JPEG files", response.text)
+        self.assertFalse(self._returns())
+        png = (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01"
+            b"\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f"
+            b"\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+        )
+        self.url_open(
+            f"/my/orders/{self.order.id}/return",
+            data=fields,
+            files={"attachments": ("photo.bin", png, "application/octet-stream")},
+        )
+        rma = self._returns()
+        self.assertEqual(len(rma), 1)
+        photo = self.env["ir.attachment"].search(
+            [("res_model", "=", rma._name), ("res_id", "=", rma.id)]
+        )
+        self.assertEqual(photo.mimetype, "image/png")
