@@ -2,31 +2,19 @@ import threading
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, Command, api
+from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-CONFLICTS = (
-    psycopg2.errors.LockNotAvailable,
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-)
+from .concurrency_common import CONFLICTS, CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
-class TestReturnConcurrency(TransactionCase):
+class TestReturnConcurrency(CommittedDataCase):
     """Two refunds of one return line in separate committed transactions
     make one credit note. The data is committed (another transaction cannot
     see uncommitted rows) and deleted afterwards."""
-
-    def setUp(self):
-        super().setUp()
-        self.data = self._commit_data()
-        self.addCleanup(self._delete_data)
-
-    def _env(self, cr):
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
 
     def _commit_data(self):
         with self.registry.cursor() as cr:
