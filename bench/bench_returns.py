@@ -17,7 +17,7 @@ and rolls everything back: the database is left as it was.
 
 Usage:
     python3 bench/bench_returns.py --db <db with sales_order_flow installed>
-        [--returns 1000] [--orders 10] [--lines 100] [--db-host HOST] [--profile]
+        [--returns 1000] [--orders 100] [--lines 10] [--db-host HOST] [--profile]
 """
 
 # pylint: disable=print-used
@@ -29,8 +29,8 @@ from _odoo_bench import argument_parser, bench_env, profiled
 def parse_args():
     parser = argument_parser(__doc__)
     parser.add_argument("--returns", type=int, default=1000)
-    parser.add_argument("--orders", type=int, default=10)
-    parser.add_argument("--lines", type=int, default=100)
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--lines", type=int, default=10)
     return parser.parse_args()
 
 
@@ -76,7 +76,8 @@ def setup(env, args):
             move.quantity = move.product_uom_qty
         picking.move_ids.picked = True
         picking.button_validate()
-    orders._create_invoices().action_post()
+    # one invoice per order, as a B2B customer is invoiced
+    orders._create_invoices(grouped=True).action_post()
     return orders.order_line, reason
 
 

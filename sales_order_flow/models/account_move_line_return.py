@@ -2,6 +2,17 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 
+class ReversalLines(frozenset):
+    """Ids of the invoice lines a return's reversal copies (context value of
+    ``sale_flow_reversal_lines``). A reversal copies every line of the
+    invoice; a return credits a few of them, so copying the rest only to
+    delete it would cost a copy of the whole invoice per return. Only Python
+    code can build this type (RPC carries lists), so a caller's context
+    cannot cut another reversal down."""
+
+    __slots__ = ()
+
+
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 

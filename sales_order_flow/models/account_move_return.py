@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import Command, fields, models
+
+from .account_move_line_return import ReversalLines
 
 
 class AccountMove(models.Model):
@@ -15,6 +17,19 @@ class AccountMove(models.Model):
     flow_return_count = fields.Integer(
         string="Returns", compute="_compute_flow_return_count"
     )
+
+    def copy_data(self, default=None):
+        keep = self.env.context.get("sale_flow_reversal_lines")
+        if isinstance(keep, ReversalLines) and "line_ids" not in (default or {}):
+            # a return's reversal copies only the returned product lines;
+            # Odoo's invoice sync makes the tax and payment term lines of them
+            self.ensure_one()
+            lines = self.line_ids.filtered(lambda aml: aml.id in keep).sorted("id")
+            default = dict(
+                default or {},
+                line_ids=[Command.create(vals) for vals in lines.copy_data() if vals],
+            )
+        return super().copy_data(default)
 
     def _compute_flow_return_count(self):
         for move in self:

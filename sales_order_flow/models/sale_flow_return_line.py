@@ -4,6 +4,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero
 
+from .account_move_line_return import ReversalLines
 from .sale_flow_return_reason import RETURN_OPERATIONS
 
 # Return states whose lines hold returnable quantities.
@@ -808,7 +809,8 @@ class SaleFlowReturnLine(models.Model):
                         }
                     )
                 )
-                reversal.refund_moves()
+                keep = ReversalLines(origins[line].id for line in lines)
+                reversal.with_context(sale_flow_reversal_lines=keep).refund_moves()
                 credit_note = reversal.new_move_ids
                 commands, links = lines._flow_cut_reversal(
                     credit_note, origins, amounts
@@ -840,34 +842,25 @@ class SaleFlowReturnLine(models.Model):
         return credit_notes
 
     def _flow_cut_reversal(self, credit_note, origins, amounts):
-        """Commands turning the full reversal into the lines' refund: the
-        lines of the returned invoice lines get the quantities, the others
-        go, and ``{credit note line id: (return line id, kind)}`` of the kept
+        """Commands turning the reversal of the returned invoice lines (the
+        only ones it copies, see ``ReversalLines``) into the lines' refund:
+        the returned quantities, lines the reversal should not have kept
+        removed, and ``{credit note line id: (return line id, kind)}`` of the kept
         ones (linked in one query). Fills ``amounts`` ({line: refunded
         amount})."""
         wanted = defaultdict(lambda: self.browse())
         for line in self:
             wanted[origins[line]] |= line
-        # the reversal copies the invoice's lines: match them on what it copies
+        # the reversal copied the returned invoice lines: match them on what
+        # it copies
         pool = defaultdict(list)
-        for origin in credit_note.reversed_entry_id.invoice_line_ids:
-            key = (
-                origin.product_id.id,
-                tuple(origin.sale_line_ids.ids),
-                origin.price_unit,
-                origin.quantity,
-            )
-            pool[key].append(origin)
+        for origin in wanted:
+            pool[origin._flow_reversal_key()].append(origin)
         commands, links = [], {}
         for copied in credit_note.invoice_line_ids.filtered(
             lambda aml: aml.display_type == "product"
         ):
-            key = (
-                copied.product_id.id,
-                tuple(copied.sale_line_ids.ids),
-                copied.price_unit,
-                copied.quantity,
-            )
+            key = copied._flow_reversal_key()
             origin = pool[key].pop(0) if pool.get(key) else None
             lines = wanted.get(origin)
             if not lines:
