@@ -137,7 +137,7 @@ class CustomerPortalReturn(CustomerPortal):
             "reasons": reasons,
             "error": error,
             "post": post or {},
-            "page_name": "return",
+            "page_name": "return_request",
         }
 
     def _flow_render_return_form(
