@@ -132,7 +132,6 @@ class CustomerPortalReturn(CustomerPortal):
             "form_action": action,
             "rows": rows,
             "status": Return._flow_returnable_status(rows),
-            "show_lots": any(row["lot"] for row in rows),
             "show_deliveries": len({row["move"].picking_id for row in rows}) > 1,
             "reasons": reasons,
             "error": error,

@@ -198,6 +198,10 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
         page = self.url_open(f"/my/orders/{order.id}").text
         self.assertIn(self._delivery_url(order, first), page)
         self.assertIn(self._delivery_url(order, second), page)
+        # the order's own form has a row per delivery (same order line)
+        text = self.url_open(f"/my/orders/{order.id}/return").text
+        self.assertIn(f'name="qty_{move_1.id}" max="6.0"', text)
+        self.assertIn(f'name="qty_{move_2.id}" max="4.0"', text)
         response = self.url_open(self._delivery_url(order, first))
         self.assertEqual(response.status_code, 200)
         self.assertIn(f"Return products of {first.name}", response.text)
@@ -229,6 +233,10 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
                 }
             ],
         )
+        # the order page lists the request with its status
+        page = self.url_open(f"/my/orders/{order.id}").text
+        self.assertIn(rma.get_portal_url(), page.replace("&amp;", "&"))
+        self.assertIn(rma.name, page)
         # what is requested is no longer returnable: 6 - 2 of the first
         # delivery, the 4 of the second untouched
         response = self.url_open(self._delivery_url(order, first))
@@ -358,6 +366,12 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
                 "ago: the return window is 30 days.",
                 response.text,
             )
+            # both deliveries past the window: no button on the order at all
+            second.move_ids.date = delivered
+            page = self.url_open(f"/my/orders/{order.id}").text
+            self.assertNotIn(f"/my/orders/{order.id}/return", page)
+            self.assertNotIn(self._delivery_url(order, second), page)
+            self.assertEqual(page.count(closed), 2)
         self.assertFalse(self._returns())
 
     def test_delivery_lots_listed(self):
