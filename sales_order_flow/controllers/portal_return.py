@@ -1,8 +1,11 @@
 import base64
+import math
 
 from odoo import Command, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools import float_compare, formatLang
+from odoo.tools.misc import format_date
 
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
@@ -98,19 +101,17 @@ class CustomerPortalReturn(CustomerPortal):
         )
         return request.render("sales_order_flow.portal_return_page", values)
 
-    def _flow_return_form_values(self, order_sudo, access_token, error=None, post=None):
-        # sudo: the caller checked the order's access (ownership or token);
-        # what is read here is only that order's returnable lines and reasons
+    def _flow_return_form_values(
+        self, order_sudo, access_token, error=None, post=None, picking_sudo=None
+    ):
+        # sudo: the caller checked the order's access (ownership or token) and
+        # that the delivery is one of its own; what is read here is only that
+        # order's (or delivery's) returnable moves and the reasons
         Return = request.env["sale.flow.return"].sudo()
-        lines = [
-            command[2]
-            for command in Return._flow_lines_from_moves(order_sudo.order_line.move_ids)
-        ]
-        sale_lines = (
-            request.env["sale.order.line"]
-            .sudo()
-            .browse([values["sale_line_id"] for values in lines])
+        moves = (
+            picking_sudo.move_ids if picking_sudo else order_sudo.order_line.move_ids
         )
+        rows = Return._flow_returnable_rows(moves)
         reasons = (
             request.env["sale.flow.return.reason"]
             .sudo()
@@ -119,15 +120,51 @@ class CustomerPortalReturn(CustomerPortal):
                 order="sequence, id",
             )
         )
+        action = (
+            f"/my/orders/{order_sudo.id}/deliveries/{picking_sudo.id}/return"
+            if picking_sudo
+            else f"/my/orders/{order_sudo.id}/return"
+        )
         return {
             "order": order_sudo,
+            "picking": picking_sudo,
             "access_token": access_token,
-            "lines": list(zip(lines, sale_lines, strict=True)),
+            "form_action": action,
+            "rows": rows,
+            "status": Return._flow_returnable_status(rows),
+            "show_deliveries": len({row["move"].picking_id for row in rows}) > 1,
             "reasons": reasons,
             "error": error,
             "post": post or {},
-            "page_name": "return",
+            "page_name": "return_request",
         }
+
+    def _flow_render_return_form(
+        self, order_sudo, access_token, post, picking_sudo=None
+    ):
+        """GET: the form; POST: the request, or the form again with the
+        message and nothing created."""
+        if request.httprequest.method != "POST":
+            return request.render(
+                "sales_order_flow.portal_return_request",
+                self._flow_return_form_values(
+                    order_sudo, access_token, picking_sudo=picking_sudo
+                ),
+            )
+        try:
+            rma = self._flow_create_portal_return(order_sudo, post, picking_sudo)
+        except (UserError, ValidationError) as error:
+            return request.render(
+                "sales_order_flow.portal_return_request",
+                self._flow_return_form_values(
+                    order_sudo,
+                    access_token,
+                    error=error.args[0],
+                    post=post,
+                    picking_sudo=picking_sudo,
+                ),
+            )
+        return request.redirect(rma.get_portal_url())
 
     @http.route(
         ["/my/orders/<int:order_id>/return"],
@@ -146,62 +183,116 @@ class CustomerPortalReturn(CustomerPortal):
             )
         except (AccessError, MissingError):
             return request.redirect("/my")
-        if request.httprequest.method != "POST":
-            return request.render(
-                "sales_order_flow.portal_return_request",
-                self._flow_return_form_values(order_sudo, access_token),
-            )
-        try:
-            rma = self._flow_create_portal_return(order_sudo, post)
-        except (UserError, ValidationError) as error:
-            return request.render(
-                "sales_order_flow.portal_return_request",
-                self._flow_return_form_values(
-                    order_sudo, access_token, error=error.args[0], post=post
-                ),
-            )
-        return request.redirect(rma.get_portal_url())
+        return self._flow_render_return_form(order_sudo, access_token, post)
 
-    def _flow_create_portal_return(self, order_sudo, post):
+    @http.route(
+        ["/my/orders/<int:order_id>/deliveries/<int:picking_id>/return"],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+    )
+    def portal_delivery_return(self, order_id, picking_id, access_token=None, **post):
+        """The same request from one delivery of the order: only its moves.
+        404 unless the order is the customer's (or the token is the order's)
+        and the delivery is one of the order's deliveries to the customer."""
+        try:
+            order_sudo = self._document_check_access(
+                "sale.order", order_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return request.not_found()
+        picking_sudo = order_sudo.picking_ids.filtered(
+            lambda p: p.id == picking_id and p.picking_type_code == "outgoing"
+        )
+        if not picking_sudo:
+            return request.not_found()
+        return self._flow_render_return_form(
+            order_sudo, access_token, post, picking_sudo
+        )
+
+    def _flow_create_portal_return(self, order_sudo, post, picking_sudo=None):
         env = request.env
-        values = self._flow_return_form_values(order_sudo, None)
+        values = self._flow_return_form_values(
+            order_sudo, None, picking_sudo=picking_sudo
+        )
         reason = values["reasons"].filtered(
             lambda r: str(r.id) == (post.get("reason_id") or "")
         )
         if not reason:
             raise UserError(env._("Choose the reason of the return."))
         line_commands = []
-        for line_values, sale_line in values["lines"]:
-            raw = (post.get(f"qty_{sale_line.id}") or "").strip()
+        for row in values["rows"]:
+            raw = (post.get(row["key"]) or "").strip()
             if not raw:
                 continue
+            product = row["move"].product_id.display_name
             try:
                 qty = float(raw)
             except ValueError as error:
                 raise UserError(
                     env._(
                         "%(product)s: %(value)s is not a quantity.",
-                        product=sale_line.product_id.display_name,
+                        product=product,
                         value=raw,
                     )
                 ) from error
+            if not math.isfinite(qty):
+                raise UserError(
+                    env._(
+                        "%(product)s: %(value)s is not a quantity.",
+                        product=product,
+                        value=raw,
+                    )
+                )
             if qty < 0:
                 raise UserError(
                     env._(
                         "%(product)s: the quantity to return cannot be negative.",
-                        product=sale_line.product_id.display_name,
+                        product=product,
                     )
                 )
-            if qty:
-                line_commands.append(
-                    Command.create(
-                        {
-                            **line_values,
-                            "product_uom_qty": qty,
-                            "reason_id": reason.id,
-                        }
+            if not qty:
+                continue
+            if row["expired"]:
+                raise UserError(
+                    env._(
+                        "%(product)s was delivered on %(date)s, %(age)s days ago: "
+                        "the return window is %(window)s days.",
+                        product=product,
+                        date=format_date(env, row["date"]),
+                        age=row["age"],
+                        window=row["window"],
                     )
                 )
+            if (
+                float_compare(
+                    qty,
+                    row["returnable"],
+                    precision_rounding=row["uom"].rounding,
+                )
+                > 0
+            ):
+                raise UserError(
+                    env._(
+                        "%(product)s (delivery %(delivery)s): %(requested)s %(uom)s "
+                        "requested, but %(delivered)s delivered and %(other)s "
+                        "already returned or requested: at most %(max)s can be "
+                        "returned.",
+                        product=product,
+                        delivery=row["move"].picking_id.name,
+                        requested=self._flow_format_qty(qty),
+                        uom=row["uom"].name,
+                        delivered=self._flow_format_qty(row["delivered"]),
+                        other=self._flow_format_qty(row["other"]),
+                        max=self._flow_format_qty(row["returnable"]),
+                    )
+                )
+            line_commands.append(
+                Command.create(
+                    {**row["values"], "product_uom_qty": qty, "reason_id": reason.id}
+                )
+            )
         if not line_commands:
             raise UserError(env._("Enter the quantity of at least one product."))
         files = [
@@ -269,3 +360,6 @@ class CustomerPortalReturn(CustomerPortal):
                 author_id=partner.id,
             )
         return rma
+
+    def _flow_format_qty(self, qty):
+        return formatLang(request.env, qty, dp="Product Unit of Measure")

@@ -1,10 +1,10 @@
-from collections import defaultdict
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
+from odoo.tools.misc import format_date
 
 from ..utils import lock_rows_for_retry
+from .sale_flow_return_line import ACTIVE_STATES
 
 RETURN_STATES = [
     ("draft", "Draft"),
@@ -540,34 +540,173 @@ class SaleFlowReturn(models.Model):
     @api.model
     def _flow_lines_from_moves(self, moves):
         """Return line values from done outgoing moves (delivered to the
-        customer): what is still returnable, one line per move."""
-        values = []
-        done_qty = defaultdict(float)
-        for move in moves.filtered(
+        customer): what is still returnable, one line per move (per lot of a
+        tracked move)."""
+        return [
+            Command.create(row["values"])
+            for row in self._flow_returnable_rows(moves)
+            if row["returnable"]
+        ]
+
+    @api.model
+    def _flow_returnable_rows(self, moves):
+        """What can still be returned of ``moves``: one row per done move
+        delivered to the customer (per lot when tracked), in the product's
+        unit, as ``{key, move, sale_line, lot, uom, delivered, other,
+        returnable, date, age, window, expired, values}``. ``other`` is what
+        Odoo's own returns and the active return requests already take of
+        the move, capped by what the order line still allows (delivered minus
+        returned or requested, the check of ``action_request``); ``expired``
+        when the delivery is older than the line's return window."""
+        moves = moves.filtered(
             lambda m: m.state == "done" and m.location_dest_id.usage == "customer"
-        ):
-            done_qty[move] += move.product_uom._compute_quantity(
-                move.quantity, move.product_id.uom_id
+        )
+        if not moves:
+            return []
+        ReturnLine = self.env["sale.flow.return.line"]
+        # sudo: every active request on these deliveries counts, whoever made
+        # it (the records are only summed here, nothing of them is shown)
+        requested = ReturnLine.sudo().search(
+            [("move_id", "in", moves.ids), ("state", "in", ACTIVE_STATES)]
+        )
+        pending = ReturnLine._flow_pending_quantities(moves.sale_line_id)
+        today = fields.Date.context_today(self)
+        rows = []
+        for move in moves.sorted(lambda m: (m.date, m.id)):
+            product = move.product_id
+            unit = product.uom_id
+            rounding = unit.rounding
+
+            def in_unit(qty, uom, unit=unit):
+                return uom._compute_quantity(qty, unit)
+
+            # Odoo's own returns of the move; the receipts of our requests are
+            # counted by the requests themselves
+            odoo_returns = move.returned_move_ids.filtered(
+                lambda m: m.state != "cancel" and not m.flow_return_line_id
             )
-        for move, qty in done_qty.items():
-            returned = sum(
-                m.product_qty for m in move.returned_move_ids if m.state != "cancel"
-            )
-            remaining = qty - returned
-            if float_is_zero(remaining, precision_rounding=move.product_uom.rounding):
-                continue
-            values.append(
-                Command.create(
-                    {
-                        "product_id": move.product_id.id,
-                        "product_uom_qty": remaining,
-                        "product_uom_id": move.product_id.uom_id.id,
-                        "sale_line_id": move.sale_line_id.id,
-                        "move_id": move.id,
-                        "lot_id": move.lot_ids[:1].id
-                        if len(move.lot_ids) == 1
-                        else False,
-                    }
+            move_requests = requested.filtered(lambda r, move=move: r.move_id == move)
+            left_move = (
+                in_unit(move.quantity, move.product_uom)
+                - sum(odoo_returns.mapped("product_qty"))
+                - sum(
+                    in_unit(r.product_uom_qty, r.product_uom_id) for r in move_requests
                 )
             )
-        return values
+            sale_line = move.sale_line_id
+            left_line = None
+            if sale_line:
+                left_line = in_unit(
+                    sale_line.qty_delivered - pending[sale_line.id],
+                    sale_line.product_uom,
+                )
+            lots = (
+                move.move_line_ids.lot_id
+                if product.tracking != "none"
+                else self.env["stock.lot"]
+            )
+            # the move's date is when it was delivered (done)
+            date = move.date.date()
+            # the policy of a line of this customer and product (not saved)
+            policy = ReturnLine.new(
+                {
+                    "return_id": self.new(
+                        {
+                            "partner_id": (
+                                sale_line.order_id.partner_id or move.partner_id
+                            ).id,
+                            "company_id": move.company_id.id,
+                        }
+                    ),
+                    "product_id": product.id,
+                }
+            )._flow_policy()
+            window = policy["window_days"]
+            age = (today - date).days
+            for lot in lots or [lots]:
+                if lot:
+                    delivered = sum(
+                        in_unit(ml.quantity, ml.product_uom_id)
+                        for ml in move.move_line_ids
+                        if ml.lot_id == lot
+                    )
+                    left = (
+                        delivered
+                        - sum(
+                            in_unit(ml.quantity, ml.product_uom_id)
+                            for ml in odoo_returns.move_line_ids
+                            if ml.lot_id == lot
+                        )
+                        - sum(
+                            in_unit(r.product_uom_qty, r.product_uom_id)
+                            for r in move_requests
+                            if r.lot_id == lot
+                        )
+                    )
+                    left = min(left, left_move)
+                else:
+                    delivered = in_unit(move.quantity, move.product_uom)
+                    left = left_move
+                if left_line is not None:
+                    left = min(left, left_line)
+                left = max(left, 0.0)
+                if float_is_zero(left, precision_rounding=rounding):
+                    left = 0.0
+                rows.append(
+                    {
+                        "key": f"qty_{move.id}_{lot.id}" if lot else f"qty_{move.id}",
+                        "move": move,
+                        "sale_line": sale_line,
+                        "lot": lot,
+                        "uom": unit,
+                        "delivered": delivered,
+                        "other": delivered - left,
+                        "returnable": left,
+                        "date": date,
+                        "age": age,
+                        "window": window,
+                        "expired": age > window,
+                        "values": {
+                            "product_id": product.id,
+                            "product_uom_qty": left,
+                            "product_uom_id": unit.id,
+                            "sale_line_id": sale_line.id,
+                            "move_id": move.id,
+                            "lot_id": lot.id,
+                        },
+                    }
+                )
+        return rows
+
+    @api.model
+    def _flow_returnable_status(self, rows):
+        """``{open, message}`` of rows of ``_flow_returnable_rows``: open when
+        something can be requested now, else why not, in the customer's words
+        (the window that is over, with its figures, or nothing left)."""
+        if any(row["returnable"] and not row["expired"] for row in rows):
+            return {"open": True, "message": False}
+        expired = [row for row in rows if row["returnable"]]
+        if expired:
+            row = expired[0]
+            return {
+                "open": False,
+                "message": self.env._(
+                    "The return window is over: delivered on %(date)s, %(age)s "
+                    "days ago; returns are accepted within %(window)s days.",
+                    date=format_date(self.env, row["date"]),
+                    age=row["age"],
+                    window=row["window"],
+                ),
+            }
+        if rows:
+            return {
+                "open": False,
+                "message": self.env._(
+                    "Nothing left to return: everything delivered is already "
+                    "returned or requested."
+                ),
+            }
+        return {
+            "open": False,
+            "message": self.env._("Nothing of this delivery can be returned."),
+        }

@@ -26,6 +26,15 @@ class SaleOrder(models.Model):
         for order in self:
             order.flow_return_count = counts.get(order.id, 0)
 
+    def _flow_portal_return_status(self):
+        """``{open, message}``: whether the customer may request a return of
+        this order now (portal order page)."""
+        self.ensure_one()
+        Return = self.env["sale.flow.return"]
+        return Return._flow_returnable_status(
+            Return._flow_returnable_rows(self.order_line.move_ids)
+        )
+
     def action_flow_view_returns(self):
         self.ensure_one()
         return self.env["sale.flow.return"]._flow_returns_action(

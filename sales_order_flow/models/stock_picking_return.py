@@ -29,6 +29,15 @@ class StockPicking(models.Model):
                 picking.flow_return_id
             )
 
+    def _flow_portal_return_status(self):
+        """``{open, message}``: whether the customer may request a return of
+        this delivery now, else why not (portal order page)."""
+        self.ensure_one()
+        Return = self.env["sale.flow.return"]
+        return Return._flow_returnable_status(
+            Return._flow_returnable_rows(self.move_ids)
+        )
+
     def _flow_confirm(self):
         self.action_confirm()
         self.action_assign()
