@@ -45,3 +45,4 @@ from . import test_return_flows
 from . import test_return_concurrency
 from . import test_return_performance
 from . import test_return_portal
+from . import test_return_valuation

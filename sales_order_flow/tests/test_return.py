@@ -90,6 +90,64 @@ class TestReturn(SaleFlowReturnCommon):
             self._refund(rma)
         self.assertEqual(len(rma.move_ids), 1)
 
+    def test_refund_of_one_line_of_a_long_invoice(self):
+        """The reversal copies only the returned invoice line (not the other
+        ones to delete them), with its tax, and is reconciled with its
+        invoice as Odoo's reversal is."""
+        tax = self.env["account.tax"].create(
+            {"name": "Flow VAT 21", "amount": 21.0, "type_tax_use": "sale"}
+        )
+        order = self._create_order(qty=5.0, lines=3)
+        order.order_line.tax_id = tax
+        order.order_line[1].price_unit = 50.0
+        order.action_confirm()
+        self._validate(order.picking_ids)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(invoice.amount_total, 1512.5)  # 1,250.00 + 21 %
+        second = order.order_line[1]
+        rma = self._approved([(second, 2.0, self.reason_defective)])
+        self._validate(self._receipt(rma))
+        credit_note = self._refund(rma)
+        self.assertEqual(len(credit_note.invoice_line_ids), 1)
+        self.assertRecordValues(
+            credit_note.invoice_line_ids,
+            [
+                {
+                    "sale_line_ids": second.ids,
+                    "quantity": 2.0,
+                    "price_unit": 50.0,
+                    "tax_ids": tax.ids,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            credit_note,
+            [{"amount_untaxed": 100.0, "amount_tax": 21.0, "amount_total": 121.0}],
+        )
+        self.assertEqual(invoice.amount_residual, 1391.5)
+        self.assertEqual(invoice.payment_state, "partial")
+        self.assertEqual(order.order_line.mapped("qty_invoiced"), [5.0, 3.0, 5.0])
+
+    def test_reversal_cut_only_by_the_return(self):
+        """A caller's context (RPC sends lists) cannot make Odoo's reversal
+        leave invoice lines out: only the return's own Python value does."""
+        order = self._sell(qty=5.0, lines=2)
+        invoice = order.invoice_ids
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_user(self.accountant)
+            .with_context(
+                active_model="account.move",
+                active_ids=invoice.ids,
+                sale_flow_reversal_lines=invoice.invoice_line_ids[:1].ids,
+            )
+            .create({"journal_id": invoice.journal_id.id, "reason": "test"})
+        )
+        reversal.refund_moves()
+        self.assertEqual(len(reversal.new_move_ids.invoice_line_ids), 2)
+        self.assertEqual(reversal.new_move_ids.amount_untaxed, 1000.0)
+
     def test_refund_after_partial_receipt(self):
         order = self._sell(qty=10.0)
         rma = self._approved([(order.order_line, 4.0, self.reason_defective)])

@@ -48,3 +48,33 @@ class TestReturnPerformance(SaleFlowReturnCommon):
         big = self._measure(200)
         _logger.info("return queries at 20 lines %s, at 200 lines %s", small, big)
         self.assertLessEqual(big["refund"], small["refund"] + 10, (small, big))
+
+    def _measure_one_line_refund(self, invoice_lines):
+        order = self._sell(qty=2.0, lines=invoice_lines)
+        rma = self._approved([(order.order_line[0], 1.0, self.reason_defective)])
+        self._validate(self._receipt(rma))
+        rma.invalidate_recordset()
+        rma.line_ids.invalidate_recordset()
+        last_item = self._last_journal_item_id()
+        with self._count_queries() as refund:
+            rma.with_user(self.accountant).action_refund()
+        self.assertEqual(rma.move_ids.amount_untaxed, 100.0)
+        # journal items written, deleted ones included: the product line and
+        # the receivable, not a copy of the whole invoice
+        self.assertEqual(self._last_journal_item_id() - last_item, 2)
+        return refund["count"]
+
+    def _last_journal_item_id(self):
+        self.env.flush_all()
+        self.env.cr.execute("SELECT last_value FROM account_move_line_id_seq")
+        return self.env.cr.fetchone()[0]
+
+    def test_refund_queries_do_not_grow_with_the_invoice(self):
+        """Returning one line of an invoice of 200 lines costs what it costs
+        on an invoice of 20: the reversal copies the returned line only."""
+        small = self._measure_one_line_refund(20)
+        big = self._measure_one_line_refund(200)
+        _logger.info(
+            "one-line refund queries: invoice of 20 lines %s, of 200 %s", small, big
+        )
+        self.assertLessEqual(big, small + 10, (small, big))
