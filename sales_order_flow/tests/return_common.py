@@ -91,6 +91,30 @@ class SaleFlowReturnCommon(SaleFlowCommissionCommon):
             order._create_invoices().action_post()
         return order
 
+    @classmethod
+    def _lot_product(cls, name, lot_names, qty_per_lot=10.0, tracking="lot"):
+        """A lot-tracked product with ``qty_per_lot`` in stock of each lot;
+        returns the product and its lots."""
+        product = cls.env["product.product"].create(
+            {
+                "name": name,
+                "type": "consu",
+                "is_storable": True,
+                "tracking": tracking,
+                "list_price": 100.0,
+                "invoice_policy": "delivery",
+                "taxes_id": [Command.clear()],
+            }
+        )
+        lots = cls.env["stock.lot"].create(
+            [{"name": lot_name, "product_id": product.id} for lot_name in lot_names]
+        )
+        for lot in lots:
+            cls.env["stock.quant"]._update_available_quantity(
+                product, cls.warehouse.lot_stock_id, qty_per_lot, lot_id=lot
+            )
+        return product, lots
+
     def _new_return(self, lines, user=None, **values):
         """A draft return as the salesperson; ``lines``: (order line, qty,
         reason[, extra values]) tuples."""

@@ -283,29 +283,8 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertEqual(receipts.return_id[0].flow_return_count, 1)
 
     def test_lot_tracked_product(self):
-        lot_product = self.env["product.product"].create(
-            {
-                "name": "Flow Serial Widget",
-                "type": "consu",
-                "is_storable": True,
-                "tracking": "lot",
-                "list_price": 100.0,
-                "invoice_policy": "delivery",
-                "taxes_id": [Command.clear()],
-            }
-        )
-        lot, other_lot = self.env["stock.lot"].create(
-            [
-                {"name": "LOT-A", "product_id": lot_product.id},
-                {"name": "LOT-B", "product_id": lot_product.id},
-            ]
-        )
-        stock = self.warehouse.lot_stock_id
-        self.env["stock.quant"]._update_available_quantity(
-            lot_product, stock, 10, lot_id=lot
-        )
-        self.env["stock.quant"]._update_available_quantity(
-            lot_product, stock, 10, lot_id=other_lot
+        lot_product, (lot, other_lot) = self._lot_product(
+            "Flow Serial Widget", ["LOT-A", "LOT-B"]
         )
         order = self._create_order(product=lot_product, qty=5.0)
         order.action_confirm()
@@ -316,7 +295,7 @@ class TestReturn(SaleFlowReturnCommon):
                 {
                     "lot_id": lot.id,
                     "quantity": 5.0,
-                    "location_id": stock.id,
+                    "location_id": self.warehouse.lot_stock_id.id,
                     "location_dest_id": picking.location_dest_id.id,
                     "product_id": lot_product.id,
                 }

@@ -377,28 +377,9 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
     def test_delivery_lots_listed(self):
         """A tracked delivery of two lots: one row per lot with its quantity,
         the request names the lot."""
-        product = self.env["product.product"].create(
-            {
-                "name": "Flow Lot Widget",
-                "type": "consu",
-                "is_storable": True,
-                "tracking": "lot",
-                "list_price": 100.0,
-                "invoice_policy": "delivery",
-                "taxes_id": [Command.clear()],
-            }
+        product, (lot_a, lot_b) = self._lot_product(
+            "Flow Lot Widget", ["LOT-PA", "LOT-PB"]
         )
-        lot_a, lot_b = self.env["stock.lot"].create(
-            [
-                {"name": "LOT-PA", "product_id": product.id},
-                {"name": "LOT-PB", "product_id": product.id},
-            ]
-        )
-        stock = self.warehouse.lot_stock_id
-        for lot in (lot_a, lot_b):
-            self.env["stock.quant"]._update_available_quantity(
-                product, stock, 10, lot_id=lot
-            )
         order = self._create_order(partner=self.buyer, product=product, qty=5.0)
         order.action_confirm()
         picking = order.picking_ids
@@ -409,7 +390,7 @@ class TestReturnPortal(HttpCase, SaleFlowReturnCommon):
                 {
                     "lot_id": lot.id,
                     "quantity": qty,
-                    "location_id": stock.id,
+                    "location_id": self.warehouse.lot_stock_id.id,
                     "location_dest_id": picking.location_dest_id.id,
                     "product_id": product.id,
                 }
