@@ -1,4 +1,5 @@
 from odoo import Command, fields, models
+from odoo.exceptions import UserError
 
 from .account_move_line_return import ReversalLines
 
@@ -39,13 +40,66 @@ class AccountMove(models.Model):
         self.ensure_one()
         sale_lines = self.invoice_line_ids.sale_line_ids
         returns = self.flow_return_id
-        if sale_lines:
-            returns |= (
-                self.env["sale.flow.return.line"]
-                .search([("sale_line_id", "in", sale_lines.ids)])
-                .return_id
+        returns |= (
+            self.env["sale.flow.return.line"]
+            .search(
+                [
+                    "|",
+                    ("sale_line_id", "in", sale_lines.ids),
+                    ("invoice_line_id", "in", self.invoice_line_ids.ids),
+                ]
             )
+            .return_id
+        )
         return returns
+
+    def action_flow_create_return(self):
+        """A new return of this invoice's goods: what is still returnable of
+        its orders' deliveries, each row naming the invoice line it was billed
+        on; goods of no order with the invoiced quantity."""
+        self.ensure_one()
+        if self.move_type != "out_invoice" or self.state != "posted":
+            raise UserError(
+                self.env._(
+                    "%(name)s is not a posted customer invoice: returns start from "
+                    "posted invoices.",
+                    name=self.display_name,
+                )
+            )
+        items = self.invoice_line_ids.filtered(
+            lambda aml: aml.display_type == "product" and aml.product_id.type == "consu"
+        )
+        Return = self.env["sale.flow.return"]
+        lines = Return._flow_lines_from_moves(items.sale_line_ids.move_ids)
+        billed = {}
+        for item in items:
+            for sale_line in item.sale_line_ids:
+                billed.setdefault(sale_line.id, item.id)
+        for _command, _id, values in lines:
+            values["invoice_line_id"] = billed.get(values.get("sale_line_id"))
+        lines += [
+            Command.create(
+                {
+                    "product_id": item.product_id.id,
+                    "product_uom_qty": item.quantity,
+                    "product_uom_id": item.product_uom_id.id,
+                    "invoice_line_id": item.id,
+                }
+            )
+            for item in items.filtered(lambda aml: not aml.sale_line_ids)
+        ]
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.flow.return",
+            "view_mode": "form",
+            "name": self.env._("New Return"),
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_sale_order_ids": items.sale_line_ids.order_id.ids,
+                "default_invoice_ids": self.ids,
+                "default_line_ids": lines,
+            },
+        }
 
     def action_flow_view_returns(self):
         self.ensure_one()

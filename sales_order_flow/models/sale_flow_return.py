@@ -71,6 +71,18 @@ class SaleFlowReturn(models.Model):
         "('state', '=', 'sale')]",
         check_company=True,
     )
+    invoice_ids = fields.Many2many(
+        "account.move",
+        "sale_flow_return_account_move_rel",
+        "return_id",
+        "move_id",
+        string="Origin Invoices",
+        domain="[('move_type', '=', 'out_invoice'), ('state', '=', 'posted'), "
+        "('commercial_partner_id', '=', commercial_partner_id)]",
+        check_company=True,
+        help="The customer's invoices the goods were billed on: their lines are "
+        "credited when the return is refunded.",
+    )
     line_ids = fields.One2many(
         "sale.flow.return.line", "return_id", string="Lines", copy=True
     )
@@ -219,6 +231,23 @@ class SaleFlowReturn(models.Model):
                         "Return %(name)s: order %(order)s is not of %(customer)s.",
                         name=rma.name,
                         order=other_customers[0].name,
+                        customer=rma.commercial_partner_id.display_name,
+                    )
+                )
+            other_invoices = rma.invoice_ids.filtered(
+                lambda m, rma=rma: (
+                    m.commercial_partner_id != rma.commercial_partner_id
+                    or m.move_type != "out_invoice"
+                    or m.state != "posted"
+                )
+            )
+            if other_invoices:
+                raise UserError(
+                    self.env._(
+                        "Return %(name)s: %(invoice)s is not a posted invoice of "
+                        "%(customer)s.",
+                        name=rma.name,
+                        invoice=other_invoices[0].display_name,
                         customer=rma.commercial_partner_id.display_name,
                     )
                 )

@@ -70,6 +70,20 @@ class SaleFlowReturnLine(models.Model):
     order_id = fields.Many2one(
         related="sale_line_id.order_id", store=True, string="Order", index=True
     )
+    invoice_line_id = fields.Many2one(
+        "account.move.line",
+        string="Invoice Line",
+        domain="[('move_id.move_type', '=', 'out_invoice'), "
+        "('parent_state', '=', 'posted'), ('product_id', '=', product_id), "
+        "('move_id.commercial_partner_id', '=', commercial_partner_id)]",
+        index="btree_not_null",
+        check_company=True,
+        help="The invoice line the goods were billed on: the refund credits it. "
+        "Empty: the order line's latest invoice.",
+    )
+    invoice_id = fields.Many2one(
+        related="invoice_line_id.move_id", store=True, string="Invoice"
+    )
     move_id = fields.Many2one(
         "stock.move",
         string="Delivery Move",
@@ -145,11 +159,13 @@ class SaleFlowReturnLine(models.Model):
     exchange_difference_due = fields.Boolean(compute="_compute_progress")
     processed = fields.Boolean(compute="_compute_progress")
 
-    @api.depends("product_id", "sale_line_id")
+    @api.depends("product_id", "sale_line_id", "invoice_line_id")
     def _compute_product_uom_id(self):
         for line in self:
             line.product_uom_id = (
-                line.sale_line_id.product_uom or line.product_id.uom_id
+                line.sale_line_id.product_uom
+                or line.invoice_line_id.product_uom_id
+                or line.product_id.uom_id
             )
 
     @api.depends("reason_id")
@@ -157,11 +173,21 @@ class SaleFlowReturnLine(models.Model):
         for line in self:
             line.operation = line.reason_id.default_operation or "refund"
 
-    @api.depends("sale_line_id", "product_id", "product_uom_id")
+    @api.depends("sale_line_id", "invoice_line_id", "product_id", "product_uom_id")
     def _compute_price_unit(self):
         for line in self:
             sale_line = line.sale_line_id
-            if sale_line:
+            item = line.invoice_line_id
+            if item and not sale_line:
+                price = (
+                    item.price_subtotal / item.quantity
+                    if item.quantity
+                    else item.price_unit
+                )
+                line.price_unit = item.product_uom_id._compute_price(
+                    price, line.product_uom_id or item.product_uom_id
+                )
+            elif sale_line:
                 price = (
                     sale_line.price_subtotal / sale_line.product_uom_qty
                     if (sale_line.product_uom_qty)
@@ -393,6 +419,7 @@ class SaleFlowReturnLine(models.Model):
         today = fields.Date.context_today(self)
         for line in self:
             rma = line.return_id
+            line._flow_check_invoice_line()
             if not line.sale_line_id and rma.sale_order_ids:
                 candidates = rma.sale_order_ids.order_line.filtered(
                     lambda sol, line=line: sol.product_id == line.product_id
@@ -433,6 +460,7 @@ class SaleFlowReturnLine(models.Model):
                     )
                 )
         self._flow_check_lots()
+        self._flow_check_invoiced_quantities()
         dates = self._flow_delivery_dates()
         for line in self:
             if line.id not in dates:
@@ -483,6 +511,105 @@ class SaleFlowReturnLine(models.Model):
                         delivered=delivered,
                         other=requested - mine,
                         max=max(delivered - (requested - mine), 0.0),
+                    )
+                )
+
+    def _flow_check_invoice_line(self):
+        """The invoice line of the line: found on the return's origin invoices
+        when not named, a posted invoice line of this customer and product,
+        of the line's order line; it names the order line when the line has
+        none."""
+        self.ensure_one()
+        rma = self.return_id
+        if not self.invoice_line_id and rma.invoice_ids:
+            self.invoice_line_id = rma.invoice_ids.invoice_line_ids.filtered(
+                lambda aml: (
+                    aml.product_id == self.product_id
+                    and (
+                        not self.sale_line_id or self.sale_line_id in aml.sale_line_ids
+                    )
+                )
+            )[:1]
+        item = self.invoice_line_id
+        if not item:
+            return
+        if (
+            item.product_id != self.product_id
+            or item.move_id.move_type != "out_invoice"
+            or item.parent_state != "posted"
+            or item.move_id.commercial_partner_id != rma.commercial_partner_id
+        ):
+            raise UserError(
+                self.env._(
+                    "%(product)s: %(invoice)s is not a posted invoice of this "
+                    "product to %(customer)s.",
+                    product=self.product_id.display_name,
+                    invoice=item.move_id.display_name,
+                    customer=rma.commercial_partner_id.display_name,
+                )
+            )
+        if self.sale_line_id and self.sale_line_id not in item.sale_line_ids:
+            raise UserError(
+                self.env._(
+                    "%(product)s: invoice %(invoice)s did not bill order %(order)s.",
+                    product=self.product_id.display_name,
+                    invoice=item.move_id.name,
+                    order=self.sale_line_id.order_id.name,
+                )
+            )
+        if not self.sale_line_id and item.sale_line_ids:
+            self.sale_line_id = item.sale_line_ids[:1]
+        if item.move_id not in rma.invoice_ids:
+            rma.invoice_ids = [Command.link(item.move_id.id)]
+
+    def _flow_check_invoiced_quantities(self):
+        """Goods of no order line but of an invoice line: no more than
+        invoiced minus what other active returns already take of it."""
+        lines = self.filtered(
+            lambda line: line.invoice_line_id and not line.sale_line_id
+        )
+        if not lines:
+            return
+        # sudo: every return of the invoice line counts, whoever's it is
+        others = self.sudo().search(
+            [
+                ("invoice_line_id", "in", lines.invoice_line_id.ids),
+                ("sale_line_id", "=", False),
+                ("state", "in", ACTIVE_STATES),
+                ("id", "not in", self.ids),
+            ]
+        )
+        for item in lines.invoice_line_id:
+            unit = item.product_uom_id
+            taken = sum(
+                line.product_uom_id._compute_quantity(line.product_uom_qty, unit)
+                for line in others
+                if line.invoice_line_id == item
+            )
+            mine = sum(
+                line.product_uom_id._compute_quantity(line.product_uom_qty, unit)
+                for line in lines
+                if line.invoice_line_id == item
+            )
+            if (
+                float_compare(
+                    taken + mine, item.quantity, precision_rounding=unit.rounding
+                )
+                > 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(product)s (invoice %(invoice)s): %(requested)s %(uom)s "
+                        "requested, but %(invoiced)s invoiced and %(other)s "
+                        "already returned or requested: at most %(max)s can be "
+                        "returned.",
+                        product=item.product_id.display_name,
+                        invoice=item.move_id.name,
+                        requested=mine,
+                        uom=unit.name,
+                        invoiced=item.quantity,
+                        other=taken,
+                        max=max(item.quantity - taken, 0.0),
                     )
                 )
 
@@ -669,10 +796,23 @@ class SaleFlowReturnLine(models.Model):
     # Finance
     # ------------------------------------------------------------------
     def _flow_origin_invoice_lines(self):
-        """``{return line: invoice line}``: the latest posted customer invoice
-        line of each line's order line."""
+        """``{return line: invoice line}``: the invoice line the line names,
+        else the latest posted customer invoice line of its order line."""
         result = {}
-        for line in self.filtered("sale_line_id"):
+        for line in self.filtered("invoice_line_id"):
+            if line.invoice_line_id.parent_state != "posted":
+                raise UserError(
+                    self.env._(
+                        "%(product)s: invoice %(invoice)s is no longer posted: "
+                        "there is nothing to credit.",
+                        product=line.product_id.display_name,
+                        invoice=line.invoice_line_id.move_id.name,
+                    )
+                )
+            result[line] = line.invoice_line_id
+        for line in self.filtered(
+            lambda line: line.sale_line_id and line not in result
+        ):
             items = line.sale_line_id.invoice_lines.filtered(
                 lambda aml: (
                     aml.parent_state == "posted"

@@ -454,18 +454,29 @@ class TestReturn(SaleFlowReturnCommon):
 
     def test_rma_pdf_with_barcode(self):
         order = self._sell()
-        rma = self._approved([(order.order_line, 1.0, self.reason_defective)])
-        html = (
-            self.env["ir.actions.report"]
-            .with_user(self.salesman)
-            ._render_qweb_html(
-                "sales_order_flow.action_report_sale_flow_return", rma.ids
-            )[0]
-            .decode()
-        )
+        rma = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        rma.action_request()
+
+        def rma_html():
+            return (
+                self.env["ir.actions.report"]
+                .with_user(self.salesman)
+                ._render_qweb_html(
+                    "sales_order_flow.action_report_sale_flow_return", rma.ids
+                )[0]
+                .decode()
+            )
+
+        # requested: the customer is told to wait, not where to send
+        html = rma_html()
+        self.assertIn("Awaiting approval", html)
+        self.assertNotIn("Receipt instructions", html)
+        rma.with_user(self.return_approver).action_approve()
+        html = rma_html()
         self.assertIn(rma.name, html)
         self.assertIn("barcode_type=Code128&amp;value=" + rma.name, html)
         self.assertIn("Receipt instructions", html)
+        self.assertNotIn("Awaiting approval", html)
         self._validate(self._receipt(rma))
         statement = (
             self.env["ir.actions.report"]
