@@ -19,6 +19,8 @@
     "demo": [
         "demo/sale_flow_return_repair_demo.xml",
     ],
+    # keeps the repair team's open activities when the bridge goes (hooks.py)
+    "uninstall_hook": "uninstall_hook",
     "auto_install": True,
     "installable": True,
     "application": False,

@@ -11,11 +11,41 @@ class SaleFlowReturn(models.Model):
         "repair.order", "flow_return_id", string="Repair Orders", readonly=True
     )
     repair_count = fields.Integer(compute="_compute_repair_count")
+    repair_delivery_count = fields.Integer(compute="_compute_counts")
 
     @api.depends("line_ids.repair_id")
     def _compute_repair_count(self):
         for rma in self:
             rma.repair_count = len(rma.line_ids.repair_id)
+
+    @api.depends("picking_ids.move_ids.flow_repair_line_id")
+    def _compute_counts(self):
+        result = super()._compute_counts()
+        # goods sent back are no replacements
+        for rma in self:
+            sent_back = rma._flow_repair_deliveries()
+            rma.repair_delivery_count = len(sent_back)
+            rma.exchange_count -= len(sent_back)
+        return result
+
+    def _flow_repair_deliveries(self):
+        return self.picking_ids.filtered(
+            lambda p: (
+                p.picking_type_code == "outgoing" and p.move_ids.flow_repair_line_id
+            )
+        )
+
+    def action_view_exchanges(self):
+        pickings = (
+            self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
+            - self._flow_repair_deliveries()
+        )
+        return pickings._get_records_action(name=self.env._("Transfers"))
+
+    def action_view_repair_deliveries(self):
+        return self._flow_repair_deliveries()._get_records_action(
+            name=self.env._("Goods Sent Back")
+        )
 
     def _flow_update_state(self):
         # repair orders are due once the goods are back, before the state

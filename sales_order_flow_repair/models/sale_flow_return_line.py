@@ -4,7 +4,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare, plaintext2html
 
-REPAIR_ACTIVITY = "sales_order_flow_repair.mail_activity_type_sale_flow_return_repair"
+from ..hooks import REPAIR_ACTIVITY
+
 # repair orders the team has not started: a cancelled return cancels them
 NOT_STARTED = ("draft", "confirmed")
 STARTED = ("under_repair", "done")
@@ -143,12 +144,11 @@ class SaleFlowReturnLine(models.Model):
             # Odoo's availability check (action_validate) would only say so
             repair._action_repair_confirm()
             line.repair_id = repair
-            repair.activity_schedule(
-                REPAIR_ACTIVITY,
-                user_id=(
-                    rma.company_id.flow_return_logistics_user_id or self.env.user
-                ).id,
-            )
+            # the returns logistics responsible, when they may see the order
+            team = rma.company_id.flow_return_logistics_user_id
+            if not (team and Repair.with_user(team).has_access("read")):
+                team = self.env.user
+            repair.activity_schedule(REPAIR_ACTIVITY, user_id=team.id)
             if repair.under_warranty:
                 body = self.env._(
                     "Repair order %(repair)s created for %(product)s, under warranty.",

@@ -195,6 +195,8 @@ class TestReturnRepair(SaleFlowReturnCommon):
             ],
         )
         self.assertEqual(line.repair_move_ids, send_back.move_ids)
+        # sent back, not a replacement
+        self.assertEqual((rma.repair_delivery_count, rma.exchange_count), (1, 0))
         self.assertTrue(line.processed)
         self.assertEqual(rma.state, "processed")
         self._validate(send_back)
