@@ -12,3 +12,6 @@ class StockMove(models.Model):
         readonly=True,
         help="The return line whose repaired goods this move sends back.",
     )
+
+    def _prepare_merge_moves_distinct_fields(self):
+        return [*super()._prepare_merge_moves_distinct_fields(), "flow_repair_line_id"]

@@ -410,3 +410,31 @@ class TestReturnRepair(SaleFlowReturnCommon):
         with self.assertRaisesRegex(UserError, "cannot be cancelled"):
             rma.action_cancel()
         self.assertEqual(self._repair_of(rma).state, "confirmed")
+
+    def test_repair_and_refund_of_one_delivery(self):
+        order = self._sell(qty=10.0)
+        sale_line = order.order_line
+        rma = self._approved(
+            [
+                (sale_line, 2.0, self.reason_repair),
+                (sale_line, 1.0, self.reason_defective),
+            ]
+        )
+        # one move per line (Odoo would merge them): only the refund's goods
+        # are taken back from the order
+        self.assertRecordValues(
+            self._receipt(rma).move_ids.sorted("product_uom_qty"),
+            [
+                {"product_uom_qty": 1.0, "to_refund": True},
+                {"product_uom_qty": 2.0, "to_refund": False},
+            ],
+        )
+        self._validate(self._receipt(rma))
+        self.assertEqual(rma.line_ids.mapped("qty_received"), [2.0, 1.0])
+        self.assertEqual(rma.state, "received")
+        self.assertEqual(sale_line.qty_delivered, 9.0)
+        self.assertEqual(self._repair_of(rma).product_qty, 2.0)
+        self.assertEqual(self._refund(rma).amount_untaxed, 100.0)
+        self._repair(self._repair_of(rma))
+        self.assertEqual(rma.state, "processed")
+        self.assertEqual((sale_line.qty_delivered, sale_line.qty_invoiced), (9, 9))
