@@ -91,13 +91,21 @@ class SaleFlowReturnLine(models.Model):
             lambda m: m.state == "done" and m.location_dest_id.usage != "customer"
         )
 
+    def _flow_received_location(self):
+        """Where the line's goods were put: the received move lines'
+        location (a putaway rule may choose a sublocation), else the
+        receipt's."""
+        moves = self._flow_received_moves().sorted("date")
+        put = moves.move_line_ids.location_dest_id
+        return put if len(put) == 1 else moves[-1:].location_dest_id
+
     def _flow_repair_values(self):
         """Values of the repair order of the line, its goods received."""
         self.ensure_one()
         rma = self.return_id
         moves = self._flow_received_moves().sorted("date")
         receipt = moves[-1:].picking_id
-        location = moves[-1:].location_dest_id
+        location = self._flow_received_location()
         lots = moves.move_line_ids.lot_id
         lot = lots if len(lots) == 1 else self.lot_id
         values = {
@@ -134,6 +142,11 @@ class SaleFlowReturnLine(models.Model):
         # Odoo's repair rights) creates the orders with their own rights, even
         # when the return follows its receipt as superuser
         Repair = self.env["repair.order"].sudo(False)
+        if not Repair.has_access("create"):
+            # sudo: another role's step (an accountant's refund) completed
+            # the receipt; the repair team then works the order with its own
+            # rights
+            Repair = Repair.sudo()
         repairs = Repair.browse()
         for line in lines:
             rma = line.return_id
@@ -184,7 +197,7 @@ class SaleFlowReturnLine(models.Model):
             source = (
                 line.repair_id.product_location_dest_id
                 if line.repair_state == "done"
-                else line._flow_received_moves()[-1:].location_dest_id
+                else line._flow_received_location()
             )
             groups[(line.return_id, line.move_id.picking_id, source)] |= line
         for (rma, origin, source), lines in groups.items():

@@ -438,3 +438,20 @@ class TestReturnRepair(SaleFlowReturnCommon):
         self._repair(self._repair_of(rma))
         self.assertEqual(rma.state, "processed")
         self.assertEqual((sale_line.qty_delivered, sale_line.qty_invoiced), (9, 9))
+
+    def test_screens_of_each_role(self):
+        def arch(model, user):
+            views = self.env[model].with_user(user).get_views([(False, "form")])
+            return views["views"]["form"]["arch"]
+
+        # the repair order column and smart button are for the stock users
+        # (Odoo's repair rights); the salesperson's form loads without them
+        self.assertNotIn('name="repair_id"', arch("sale.flow.return", self.salesman))
+        self.assertNotIn("action_view_repairs", arch("sale.flow.return", self.salesman))
+        stock_form = arch("sale.flow.return", self.stock_user)
+        self.assertIn('name="repair_id"', stock_form)
+        self.assertIn("action_view_repairs", stock_form)
+        self.assertIn("action_view_repair_deliveries", stock_form)
+        repair_form = arch("repair.order", self.stock_user)
+        self.assertIn('name="flow_return_id"', repair_form)
+        self.assertIn('name="flow_return_reason_id"', repair_form)
