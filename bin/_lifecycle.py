@@ -1,6 +1,7 @@
 """Upgrade and uninstall checks of bin/test, on the database the tests ran in.
 
-After the tests, the module is upgraded (``-u``) and then uninstalled in that
+After the tests, the module and its bridges (``oe.MODULES``) are upgraded
+(``-u``) and then the module is uninstalled (the bridges go with it) in that
 same database (the module installed with its demo data and whatever the tests
 committed). Both must log no ERROR, and the uninstall must leave no
 ``sale.flow.*`` model, no ``sale_flow_*`` table and no ``flow_`` column behind.
@@ -15,6 +16,8 @@ module = env["ir.module.module"].search([("name", "=", "{module}")])
 module.button_immediate_uninstall()
 env.cr.commit()
 print("uninstall: module state", module.read(["state"])[0]["state"])
+bridges = env["ir.module.module"].search([("name", "in", {bridges!r})])
+print("uninstall: bridge states", bridges.mapped("state"))
 """
 
 LEFTOVERS_SQL = """
@@ -60,7 +63,11 @@ def check_upgrade_and_uninstall(odoo_cmd, addons, db, log_path):
         "--log-level=warn",
     ]
     steps = (
-        ("upgrade", [*odoo_cmd, *options, "-u", oe.MODULE, "--stop-after-init"], None),
+        (
+            "upgrade",
+            [*odoo_cmd, *options, "-u", ",".join(oe.MODULES), "--stop-after-init"],
+            None,
+        ),
         # the subcommand follows the program (odoo-bin or "python -c ...")
         ("uninstall", [*odoo_cmd, "shell", *options], UNINSTALL_SCRIPT),
     )
@@ -70,7 +77,9 @@ def check_upgrade_and_uninstall(odoo_cmd, addons, db, log_path):
             proc = subprocess.run(
                 cmd,
                 cwd=oe.REPO,
-                input=script.format(module=oe.MODULE) if script else None,
+                input=script.format(module=oe.MODULE, bridges=list(oe.MODULES[1:]))
+                if script
+                else None,
                 capture_output=True,
                 text=True,
                 check=False,

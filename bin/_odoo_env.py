@@ -19,6 +19,9 @@ import _bootstrap as bs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE = "sales_order_flow"
+# the main addon and its bridges (sales_order_flow_repair: Odoo's Repair app),
+# installed, tested and linted together
+MODULES = (MODULE, "sales_order_flow_repair")
 
 
 def find_odoo():

@@ -1,21 +1,29 @@
-"""Checks of the addon's files that need no Odoo: manifest, XML, access rights."""
+"""Checks of the addons' files that need no Odoo: manifest, XML, access rights.
+
+Each check runs on the main addon and on its bridge addons."""
 
 import ast
 import csv
 import pathlib
 import re
 
+import pytest
 from lxml import etree
 
-ADDON = pathlib.Path(__file__).resolve().parent.parent / "sales_order_flow"
+REPO = pathlib.Path(__file__).resolve().parent.parent
+ADDON = REPO / "sales_order_flow"
+BRIDGES = [REPO / "sales_order_flow_repair"]
+ADDONS = [ADDON, *BRIDGES]
+each_addon = pytest.mark.parametrize("addon", ADDONS, ids=lambda path: path.name)
 
 
-def manifest():
-    return ast.literal_eval((ADDON / "__manifest__.py").read_text())
+def manifest(addon=ADDON):
+    return ast.literal_eval((addon / "__manifest__.py").read_text())
 
 
-def test_manifest_keys():
-    data = manifest()
+@each_addon
+def test_manifest_keys(addon):
+    data = manifest(addon)
     assert data["version"].startswith("18.0.")
     assert data["license"] == "LGPL-3"
     assert "description" not in data
@@ -23,20 +31,34 @@ def test_manifest_keys():
         assert data.get(key), key
 
 
-def test_every_data_file_exists_and_every_xml_is_listed():
-    data = manifest()
-    listed = set(data["data"]) | set(data.get("demo", []))
+@pytest.mark.parametrize("bridge", BRIDGES, ids=lambda path: path.name)
+def test_bridge_manifest_follows_the_main_addon(bridge):
+    data, main = manifest(bridge), manifest()
+    for key in ("version", "author", "website", "maintainers", "license"):
+        assert data[key] == main[key], key
+    assert ADDON.name in data["depends"]
+    assert data["auto_install"] is True
+    assert (bridge / "pyproject.toml").read_text() == (
+        ADDON / "pyproject.toml"
+    ).read_text()
+
+
+@each_addon
+def test_every_data_file_exists_and_every_xml_is_listed(addon):
+    data = manifest(addon)
+    listed = set(data.get("data", [])) | set(data.get("demo", []))
     for name in listed:
-        assert (ADDON / name).is_file(), f"{name} is listed but missing"
-    for path in ADDON.rglob("*.xml"):
-        relative = path.relative_to(ADDON).as_posix()
+        assert (addon / name).is_file(), f"{name} is listed but missing"
+    for path in addon.rglob("*.xml"):
+        relative = path.relative_to(addon).as_posix()
         if relative.startswith("static/"):
             continue
         assert relative in listed, f"{relative} is not in the manifest"
 
 
-def test_xml_files_are_well_formed_and_use_odoo_18_syntax():
-    for path in ADDON.rglob("*.xml"):
+@each_addon
+def test_xml_files_are_well_formed_and_use_odoo_18_syntax(addon):
+    for path in addon.rglob("*.xml"):
         text = path.read_text()
         etree.fromstring(text.encode())
         assert "<tree" not in text, f"{path.name}: use <list> in Odoo 18"
@@ -44,12 +66,12 @@ def test_xml_files_are_well_formed_and_use_odoo_18_syntax():
         assert "t-raw" not in text, f"{path.name}: t-raw renders unescaped content"
 
 
-def new_model_names():
+def new_model_names(addon=ADDON):
     """The models the addon defines: a ``_name`` that is not also inherited
     (``_name = "sale.order.line"`` next to ``_inherit = [..., mixin]``
     extends Odoo's model)."""
     names = set()
-    for path in ADDON.rglob("*.py"):
+    for path in addon.rglob("*.py"):
         for block in re.split(r"^class ", path.read_text(), flags=re.M)[1:]:
             name = re.search(r'^\s+_name = "([\w.]+)"', block, re.M)
             inherit = re.search(r"^\s+_inherit = (.+)$", block, re.M)
@@ -67,16 +89,24 @@ def test_every_model_has_access_rights():
     assert not missing, f"models without access rights: {sorted(missing)}"
 
 
-def test_new_models_live_under_the_sale_flow_namespace():
-    for name in new_model_names():
+@pytest.mark.parametrize("bridge", BRIDGES, ids=lambda path: path.name)
+def test_bridges_only_extend_models(bridge):
+    # a bridge adds fields and steps to existing models: no access rights due
+    assert not new_model_names(bridge)
+
+
+@each_addon
+def test_new_models_live_under_the_sale_flow_namespace(addon):
+    for name in new_model_names(addon):
         assert name.startswith("sale.flow."), name
 
 
-def test_translated_calls_take_no_f_strings():
+@each_addon
+def test_translated_calls_take_no_f_strings(addon):
     """``_()`` / ``env._()`` arguments must be plain: Odoo's term extraction
     (Babel) cannot read f-strings there, and the term would go untranslated."""
     offenders = []
-    for path in ADDON.rglob("*.py"):
+    for path in addon.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):
                 continue

@@ -1,21 +1,30 @@
-"""The Spanish translation covers every translatable term of the addon."""
+"""The Spanish translation covers every translatable term of each addon (the
+main one and its bridges)."""
 
 import pathlib
 
 import polib
 import pytest
 
-I18N = pathlib.Path(__file__).resolve().parent.parent / "sales_order_flow" / "i18n"
+REPO = pathlib.Path(__file__).resolve().parent.parent
+ADDONS = ["sales_order_flow", "sales_order_flow_repair"]
+each_addon = pytest.mark.parametrize("addon", ADDONS)
 
 
-def test_template_and_spanish_exist():
-    assert (I18N / "sales_order_flow.pot").is_file()
-    assert (I18N / "es.po").is_file()
+def i18n(addon):
+    return REPO / addon / "i18n"
 
 
-def test_spanish_translates_every_term():
-    pot = polib.pofile(str(I18N / "sales_order_flow.pot"))
-    spanish = polib.pofile(str(I18N / "es.po"))
+@each_addon
+def test_template_and_spanish_exist(addon):
+    assert (i18n(addon) / f"{addon}.pot").is_file()
+    assert (i18n(addon) / "es.po").is_file()
+
+
+@each_addon
+def test_spanish_translates_every_term(addon):
+    pot = polib.pofile(str(i18n(addon) / f"{addon}.pot"))
+    spanish = polib.pofile(str(i18n(addon) / "es.po"))
     translated = {
         (entry.msgctxt, entry.msgid)
         for entry in spanish
@@ -29,9 +38,10 @@ def test_spanish_translates_every_term():
     assert not missing, f"{len(missing)} untranslated terms, e.g. {missing[:5]}"
 
 
+@each_addon
 @pytest.mark.parametrize("name", ["es.po"])
-def test_placeholders_are_kept(name):
-    catalog = polib.pofile(str(I18N / name))
+def test_placeholders_are_kept(addon, name):
+    catalog = polib.pofile(str(i18n(addon) / name))
     for entry in catalog:
         if not entry.msgstr:
             continue

@@ -20,6 +20,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 ADDON = REPO / "sales_order_flow"
+BRIDGE = REPO / "sales_order_flow_repair"
 
 FIND_ADDON = """
 import sys
@@ -47,11 +48,10 @@ def manifest_version():
     return manifest["version"]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def build_wheel(addon, out):
+    """The wheel of ``addon`` built by whool into ``out``."""
     if importlib.util.find_spec("whool") is None:
         pytest.skip("whool is not installed: pip install -r requirements.txt")
-    out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run(
         [
             sys.executable,
@@ -59,13 +59,32 @@ def wheel(tmp_path_factory):
             "import sys, whool.buildapi as b; print(b.build_wheel(sys.argv[1]))",
             str(out),
         ],
-        cwd=ADDON,
+        cwd=addon,
         capture_output=True,
         text=True,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return out / proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    return build_wheel(ADDON, tmp_path_factory.mktemp("dist"))
+
+
+def test_bridge_wheel_requires_the_main_addon(tmp_path):
+    bridge = build_wheel(BRIDGE, tmp_path)
+    name, version = bridge.name.split("-")[:2]
+    assert name == "odoo_addon_sales_order_flow_repair"
+    assert version.startswith(manifest_version())
+    with zipfile.ZipFile(bridge) as archive:
+        names = archive.namelist()
+        metadata = archive.read(f"{name}-{version}.dist-info/METADATA").decode()
+    assert "odoo/addons/sales_order_flow_repair/__manifest__.py" in names
+    assert "Requires-Dist: odoo-addon-sales_order_flow" in metadata.replace(
+        "odoo-addon-sales-order-flow", "odoo-addon-sales_order_flow"
+    )
 
 
 def test_wheel_name_version_and_content(wheel):

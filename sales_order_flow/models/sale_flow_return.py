@@ -381,13 +381,21 @@ class SaleFlowReturn(models.Model):
             )
         return True
 
-    def action_cancel(self):
-        self._flow_check_state(
-            ("draft", "requested", "approved"), self.env._("cancelled")
+    def _flow_cancel_states(self):
+        return ("draft", "requested", "approved")
+
+    def _flow_cancel_blocked(self):
+        """Whether goods or money already moved: then the return stays."""
+        self.ensure_one()
+        return bool(
+            self.move_ids or self.picking_ids.filtered(lambda p: p.state == "done")
         )
+
+    def action_cancel(self):
+        self._flow_check_state(self._flow_cancel_states(), self.env._("cancelled"))
         self._flow_check_reason()
         for rma in self:
-            if rma.move_ids or rma.picking_ids.filtered(lambda p: p.state == "done"):
+            if rma._flow_cancel_blocked():
                 raise UserError(
                     self.env._(
                         "Return %(name)s already has goods received or a credit "
@@ -497,6 +505,41 @@ class SaleFlowReturn(models.Model):
             if state == "processed":
                 rma._flow_activity_done("mail_activity_type_sale_flow_return_refund")
                 rma.message_post(body=self.env._("Return processed."))
+
+    def _flow_create_picking(self, picking_type, source, dest, move_values):
+        """A transfer of the return from ``source`` to ``dest``, one move per
+        values dict of ``move_values`` (name and locations filled in),
+        confirmed and reserved."""
+        self.ensure_one()
+        # sudo: the return's step (approval, receipt, repair: checked by the
+        # caller) creates the transfer for logistics, as the stock user would
+        return (
+            self.env["stock.picking"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "picking_type_id": picking_type.id,
+                    "partner_id": self.partner_id.id,
+                    "location_id": source.id,
+                    "location_dest_id": dest.id,
+                    "origin": self.name,
+                    "flow_return_id": self.id,
+                    "move_ids": [
+                        Command.create(
+                            {
+                                "name": self.name,
+                                "location_id": source.id,
+                                "location_dest_id": dest.id,
+                                **values,
+                            }
+                        )
+                        for values in move_values
+                    ],
+                }
+            )
+            ._flow_confirm()
+        )
 
     # ------------------------------------------------------------------
     # Finance

@@ -405,12 +405,19 @@ class SaleFlowReturnLine(models.Model):
         pending = defaultdict(float)
         for line in (others | self).filtered("sale_line_id"):
             qty = line.product_uom_qty
-            if line.operation in ("refund", "exchange") and line.needs_receipt:
+            if line._flow_receipt_ends_pending() and line.needs_receipt:
                 qty -= line.qty_received
             pending[line.sale_line_id.id] += line.product_uom_id._compute_quantity(
                 qty, line.sale_line_id.product_uom
             )
         return pending
+
+    def _flow_receipt_ends_pending(self):
+        """Whether the received quantity stops counting as returned: refunded
+        (out of the delivered quantity) or replaced (the customer has goods
+        again)."""
+        self.ensure_one()
+        return self.operation in ("refund", "exchange")
 
     def _flow_check_returnable(self):
         """Per line: a positive quantity of a product of the origin, a lot
@@ -699,36 +706,30 @@ class SaleFlowReturnLine(models.Model):
         picking_type = warehouse.in_type_id
         source = rma.partner_id.property_stock_customer
         dest = rma.return_location_id or picking_type.default_location_dest_id
-        # sudo: see _flow_create_receipts
-        return (
-            self.env["stock.picking"]
-            .sudo()
-            .with_company(rma.company_id)
-            .create(
+        return rma._flow_create_picking(
+            picking_type,
+            source,
+            dest,
+            [
                 {
-                    "picking_type_id": picking_type.id,
-                    "partner_id": rma.partner_id.id,
-                    "location_id": source.id,
-                    "location_dest_id": dest.id,
-                    "origin": rma.name,
-                    "flow_return_id": rma.id,
-                    "move_ids": [
-                        Command.create(
-                            {
-                                "name": rma.name,
-                                "product_id": line.product_id.id,
-                                "product_uom_qty": line.product_uom_qty,
-                                "product_uom": line.product_uom_id.id,
-                                "location_id": source.id,
-                                "location_dest_id": dest.id,
-                                "flow_return_line_id": line.id,
-                            }
-                        )
-                        for line in self
-                    ],
+                    "product_id": line.product_id.id,
+                    "product_uom_qty": line.product_uom_qty,
+                    "product_uom": line.product_uom_id.id,
+                    "flow_return_line_id": line.id,
                 }
-            )
-            ._flow_confirm()
+                for line in self
+            ],
+        )
+
+    def _flow_delivery_type(self, origin):
+        """Operation type of a delivery to the customer: the origin
+        delivery's, else the company's first warehouse's."""
+        rma = self.return_id
+        return (
+            origin.picking_type_id
+            or self.env["stock.warehouse"]
+            .search([("company_id", "=", rma.company_id.id)], limit=1)
+            .out_type_id
         )
 
     def _flow_create_replacements(self):
@@ -742,51 +743,25 @@ class SaleFlowReturnLine(models.Model):
         for line in self.filtered(lambda line: not line.exchange_move_ids):
             groups[(line.return_id, line.move_id.picking_id)] |= line
         for (rma, origin), lines in groups.items():
-            picking_type = origin.picking_type_id
-            if not picking_type:
-                picking_type = (
-                    self.env["stock.warehouse"]
-                    .search([("company_id", "=", rma.company_id.id)], limit=1)
-                    .out_type_id
-                )
-            source = picking_type.default_location_src_id
-            dest = rma.partner_id.property_stock_customer
-            # sudo: see _flow_create_receipts
-            picking = (
-                self.env["stock.picking"]
-                .sudo()
-                .with_company(rma.company_id)
-                .create(
+            picking_type = lines._flow_delivery_type(origin)
+            picking = rma._flow_create_picking(
+                picking_type,
+                picking_type.default_location_src_id,
+                rma.partner_id.property_stock_customer,
+                [
                     {
-                        "picking_type_id": picking_type.id,
+                        "product_id": (line.exchange_product_id or line.product_id).id,
+                        "product_uom_qty": line.product_uom_qty,
+                        "product_uom": line.product_uom_id.id
+                        if not line.exchange_product_id
+                        else line.exchange_product_id.uom_id.id,
                         "partner_id": rma.partner_id.id,
-                        "location_id": source.id,
-                        "location_dest_id": dest.id,
-                        "origin": rma.name,
-                        "flow_return_id": rma.id,
-                        "move_ids": [
-                            Command.create(
-                                {
-                                    "name": rma.name,
-                                    "product_id": (
-                                        line.exchange_product_id or line.product_id
-                                    ).id,
-                                    "product_uom_qty": line.product_uom_qty,
-                                    "product_uom": line.product_uom_id.id
-                                    if not line.exchange_product_id
-                                    else line.exchange_product_id.uom_id.id,
-                                    "location_id": source.id,
-                                    "location_dest_id": dest.id,
-                                    "partner_id": rma.partner_id.id,
-                                    "flow_exchange_line_id": line.id,
-                                }
-                            )
-                            for line in lines
-                        ],
+                        "flow_exchange_line_id": line.id,
                     }
-                )
+                    for line in lines
+                ],
             )
-            pickings |= picking._flow_confirm()
+            pickings |= picking
             rma.message_post(
                 body=self.env._("Replacement %(name)s created.", name=picking.name)
             )

@@ -20,3 +20,12 @@ class StockMove(models.Model):
         copy=True,
         readonly=True,
     )
+
+    def _prepare_merge_moves_distinct_fields(self):
+        # two return lines of one delivered move keep their own moves: each
+        # line is received (and refunded or not) on its own
+        return [
+            *super()._prepare_merge_moves_distinct_fields(),
+            "flow_return_line_id",
+            "flow_exchange_line_id",
+        ]

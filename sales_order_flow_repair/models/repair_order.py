@@ -1,0 +1,42 @@
+from odoo import fields, models
+
+from .sale_flow_return_line import REPAIR_ACTIVITY
+
+
+class RepairOrder(models.Model):
+    _inherit = "repair.order"
+
+    flow_return_line_id = fields.Many2one(
+        "sale.flow.return.line",
+        string="Return Line",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The customer return line whose goods this order repairs.",
+    )
+    flow_return_id = fields.Many2one(
+        related="flow_return_line_id.return_id",
+        string="Return (RMA)",
+        store=True,
+        index="btree_not_null",
+    )
+    flow_return_reason_id = fields.Many2one(
+        related="flow_return_line_id.reason_id", string="Return Reason"
+    )
+
+    def action_repair_done(self):
+        result = super().action_repair_done()
+        lines = self.flow_return_line_id
+        if lines:
+            self.activity_feedback([REPAIR_ACTIVITY])
+            # sudo: ending the repair (the repair team's right, checked by
+            # Odoo) sends the goods back and moves the return on; the repair
+            # team has no write access on returns
+            lines = lines.sudo()
+            lines._flow_create_repair_deliveries()
+            lines.return_id._flow_update_state()
+        return result
+
+    def action_flow_view_return(self):
+        self.ensure_one()
+        return self.env["sale.flow.return"]._flow_returns_action(self.flow_return_id)
