@@ -527,21 +527,25 @@ class SaleFlowReturnLine(models.Model):
         of the line's order line; it names the order line when the line has
         none."""
         self.ensure_one()
-        rma = self.return_id
-        if not self.invoice_line_id and rma.invoice_ids:
+        # sudo: the invoice is checked whoever its salesperson is (a
+        # salesperson seeing only their own documents returns goods of a
+        # colleague's invoice); nothing of it is shown but its number
+        line = self.sudo()
+        rma = line.return_id
+        if not line.invoice_line_id and rma.invoice_ids:
             self.invoice_line_id = rma.invoice_ids.invoice_line_ids.filtered(
                 lambda aml: (
-                    aml.product_id == self.product_id
+                    aml.product_id == line.product_id
                     and (
-                        not self.sale_line_id or self.sale_line_id in aml.sale_line_ids
+                        not line.sale_line_id or line.sale_line_id in aml.sale_line_ids
                     )
                 )
             )[:1]
-        item = self.invoice_line_id
+        item = line.invoice_line_id
         if not item:
             return
         if (
-            item.product_id != self.product_id
+            item.product_id != line.product_id
             or item.move_id.move_type != "out_invoice"
             or item.parent_state != "posted"
             or item.move_id.commercial_partner_id != rma.commercial_partner_id
@@ -550,34 +554,35 @@ class SaleFlowReturnLine(models.Model):
                 self.env._(
                     "%(product)s: %(invoice)s is not a posted invoice of this "
                     "product to %(customer)s.",
-                    product=self.product_id.display_name,
+                    product=line.product_id.display_name,
                     invoice=item.move_id.display_name,
                     customer=rma.commercial_partner_id.display_name,
                 )
             )
-        if self.sale_line_id and self.sale_line_id not in item.sale_line_ids:
+        if line.sale_line_id and line.sale_line_id not in item.sale_line_ids:
             raise UserError(
                 self.env._(
                     "%(product)s: invoice %(invoice)s did not bill order %(order)s.",
-                    product=self.product_id.display_name,
+                    product=line.product_id.display_name,
                     invoice=item.move_id.name,
-                    order=self.sale_line_id.order_id.name,
+                    order=line.sale_line_id.order_id.name,
                 )
             )
-        if not self.sale_line_id and item.sale_line_ids:
+        if not line.sale_line_id and item.sale_line_ids:
             self.sale_line_id = item.sale_line_ids[:1]
         if item.move_id not in rma.invoice_ids:
-            rma.invoice_ids = [Command.link(item.move_id.id)]
+            self.return_id.invoice_ids = [Command.link(item.move_id.id)]
 
     def _flow_check_invoiced_quantities(self):
         """Goods of no order line but of an invoice line: no more than
         invoiced minus what other active returns already take of it."""
-        lines = self.filtered(
+        # sudo: the invoice line is read whoever its salesperson is, and every
+        # return of it counts, whoever's it is (only summed here)
+        lines = self.sudo().filtered(
             lambda line: line.invoice_line_id and not line.sale_line_id
         )
         if not lines:
             return
-        # sudo: every return of the invoice line counts, whoever's it is
         others = self.sudo().search(
             [
                 ("invoice_line_id", "in", lines.invoice_line_id.ids),

@@ -148,6 +148,163 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertEqual(len(reversal.new_move_ids.invoice_line_ids), 2)
         self.assertEqual(reversal.new_move_ids.amount_untaxed, 1000.0)
 
+    def _sell_in_two_invoices(self):
+        """10 ordered: 6 delivered and invoiced, then 4 delivered and
+        invoiced; returns the order and the two invoices."""
+        order = self._create_order(qty=10.0)
+        order.action_confirm()
+        self._validate(order.picking_ids, qty=6.0)
+        first = order._create_invoices()
+        first.action_post()
+        self._validate(order.picking_ids.filtered(lambda p: p.state != "done"))
+        second = order._create_invoices()
+        second.action_post()
+        return order, first, second
+
+    def test_refund_against_the_named_invoice(self):
+        order, first, second = self._sell_in_two_invoices()
+        rma = self._approved(
+            [
+                (
+                    order.order_line,
+                    3.0,
+                    self.reason_defective,
+                    {"invoice_line_id": first.invoice_line_ids.id},
+                )
+            ]
+        )
+        self.assertEqual(rma.invoice_ids, first)
+        self._validate(self._receipt(rma))
+        credit_note = self._refund(rma)
+        # not the latest invoice of the order line: the one the customer named
+        self.assertRecordValues(
+            credit_note, [{"reversed_entry_id": first.id, "amount_untaxed": 300.0}]
+        )
+        self.assertEqual(first.amount_residual, 300.0)
+        self.assertEqual(second.amount_residual, 400.0)
+        self.assertEqual(order.order_line.qty_invoiced, 7.0)
+
+    def test_create_return_from_an_invoice(self):
+        order, first, _second = self._sell_in_two_invoices()
+        action = first.with_user(self.salesman).action_flow_create_return()
+        form = Form(
+            self.env["sale.flow.return"]
+            .with_user(self.salesman)
+            .with_context(**action["context"])
+        )
+        self.assertEqual(form.line_ids._records[0]["product_uom_qty"], 6.0)
+        form.line_ids.remove(1)  # the second delivery's row
+        with form.line_ids.edit(0) as line:
+            line.product_uom_qty = 2.0
+            line.reason_id = self.reason_defective
+        rma = form.save()
+        self.assertEqual(rma.invoice_ids, first)
+        self.assertEqual(rma.sale_order_ids, order)
+        self.assertRecordValues(
+            rma.line_ids,
+            [
+                {
+                    "invoice_line_id": first.invoice_line_ids.id,
+                    "sale_line_id": order.order_line.id,
+                    "price_subtotal": 200.0,
+                }
+            ],
+        )
+        self.assertEqual(first.flow_return_count, 1)
+        draft_refund = first.copy({"move_type": "out_refund"})
+        with self.assertRaisesRegex(UserError, "not a posted customer invoice"):
+            draft_refund.with_user(self.salesman).action_flow_create_return()
+
+    def test_invoice_of_another_customer_refused(self):
+        order = self._sell(qty=5.0)
+        stranger = self.env["res.partner"].create(
+            {"name": "Flow Stranger", "is_company": True}
+        )
+        other = self._sell(qty=5.0, partner=stranger)
+        rma = self._new_return(
+            [
+                (
+                    order.order_line,
+                    1.0,
+                    self.reason_defective,
+                    {"invoice_line_id": other.invoice_ids.invoice_line_ids.id},
+                )
+            ]
+        )
+        with self.assertRaisesRegex(
+            UserError, "is not a posted invoice of this product"
+        ):
+            rma.action_request()
+        self.assertEqual(rma.state, "draft")
+        self.assertFalse(rma.invoice_ids)
+
+    def test_goods_of_an_invoice_without_order(self):
+        """Goods invoiced without an order: priced and limited by the invoice
+        line, refunded by reversing that invoice."""
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "quantity": 5.0,
+                            "price_unit": 80.0,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        item = invoice.invoice_line_ids
+
+        def request(qty):
+            rma = (
+                self.env["sale.flow.return"]
+                .with_user(self.salesman)
+                .create(
+                    {
+                        "partner_id": self.customer.id,
+                        "invoice_ids": [Command.set(invoice.ids)],
+                        "line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": self.product.id,
+                                    "product_uom_qty": qty,
+                                    "reason_id": self.reason_defective.id,
+                                }
+                            )
+                        ],
+                    }
+                )
+            )
+            rma.action_request()
+            return rma
+
+        rma = request(2.0)
+        self.assertRecordValues(
+            rma.line_ids,
+            [{"invoice_line_id": item.id, "price_unit": 80.0, "price_subtotal": 160.0}],
+        )
+        rma.with_user(self.return_approver).action_approve()
+        self._validate(self._receipt(rma))
+        # made out, as Odoo's reversal does, for the invoice's salesperson (not
+        # the return's): the accountant reads it
+        rma = rma.with_user(self.accountant)
+        rma.action_refund()
+        credit_note = rma.move_ids
+        self.assertRecordValues(
+            credit_note, [{"reversed_entry_id": invoice.id, "amount_untaxed": 160.0}]
+        )
+        with self.assertRaisesRegex(
+            UserError,
+            r"4.0 Units requested, but 5.0 invoiced and 2.0 already returned or "
+            r"requested: at most 3.0 can be returned",
+        ):
+            request(4.0)
+
     def test_refund_after_partial_receipt(self):
         order = self._sell(qty=10.0)
         rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
