@@ -88,18 +88,12 @@ class AccountMove(models.Model):
             )
             for item in items.filtered(lambda aml: not aml.sale_line_ids)
         ]
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.flow.return",
-            "view_mode": "form",
-            "name": self.env._("New Return"),
-            "context": {
-                "default_partner_id": self.partner_id.id,
-                "default_sale_order_ids": items.sale_line_ids.order_id.ids,
-                "default_invoice_ids": self.ids,
-                "default_line_ids": lines,
-            },
-        }
+        return Return._flow_new_return_action(
+            self.partner_id,
+            lines,
+            sale_order_ids=items.sale_line_ids.order_id.ids,
+            invoice_ids=self.ids,
+        )
 
     def action_flow_view_returns(self):
         self.ensure_one()

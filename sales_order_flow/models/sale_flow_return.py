@@ -601,6 +601,24 @@ class SaleFlowReturn(models.Model):
         return self.move_ids._get_records_action(name=self.env._("Credit Notes"))
 
     @api.model
+    def _flow_new_return_action(self, partner, lines, **defaults):
+        """The form of a new return of ``partner`` pre-filled with ``lines``
+        (line commands) and ``defaults`` (``sale_order_ids=[ids]``, ...), as
+        "Create Return" opens it from an order, a delivery or an invoice."""
+        context = {
+            "default_partner_id": partner.id,
+            "default_line_ids": lines,
+        }
+        context.update({f"default_{name}": value for name, value in defaults.items()})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.flow.return",
+            "view_mode": "form",
+            "name": self.env._("New Return"),
+            "context": context,
+        }
+
+    @api.model
     def _flow_returns_action(self, returns, default=None):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "sales_order_flow.sale_flow_return_action"

@@ -47,16 +47,9 @@ class SaleOrder(models.Model):
 
     def action_flow_create_return(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.flow.return",
-            "view_mode": "form",
-            "name": self.env._("New Return"),
-            "context": {
-                "default_partner_id": self.partner_id.id,
-                "default_sale_order_ids": self.ids,
-                "default_line_ids": self.env["sale.flow.return"]._flow_lines_from_moves(
-                    self.order_line.move_ids
-                ),
-            },
-        }
+        Return = self.env["sale.flow.return"]
+        return Return._flow_new_return_action(
+            self.partner_id,
+            Return._flow_lines_from_moves(self.order_line.move_ids),
+            sale_order_ids=self.ids,
+        )

@@ -71,17 +71,9 @@ class StockPicking(models.Model):
 
     def action_flow_create_return(self):
         self.ensure_one()
-        order = self.sale_id
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "sale.flow.return",
-            "view_mode": "form",
-            "name": self.env._("New Return"),
-            "context": {
-                "default_partner_id": self.partner_id.id,
-                "default_sale_order_ids": order.ids,
-                "default_line_ids": self.env["sale.flow.return"]._flow_lines_from_moves(
-                    self.move_ids
-                ),
-            },
-        }
+        Return = self.env["sale.flow.return"]
+        return Return._flow_new_return_action(
+            self.partner_id,
+            Return._flow_lines_from_moves(self.move_ids),
+            sale_order_ids=self.sale_id.ids,
+        )

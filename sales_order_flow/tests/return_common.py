@@ -1,4 +1,6 @@
-from odoo import Command
+from datetime import timedelta
+
+from odoo import Command, fields
 from odoo.tests import Form, new_test_user, tagged
 
 from .commission_common import SaleFlowCommissionCommon
@@ -114,6 +116,35 @@ class SaleFlowReturnCommon(SaleFlowCommissionCommon):
                 product, cls.warehouse.lot_stock_id, qty_per_lot, lot_id=lot
             )
         return product, lots
+
+    def _agreement(self):
+        """An active agreement of 100 Flow Widgets at 100 for the customer;
+        returns its line."""
+        agreement = self.env["sale.flow.agreement"].create(
+            {
+                "partner_id": self.customer.id,
+                "user_id": self.salesman.id,
+                "date_start": fields.Date.today() - timedelta(days=10),
+                "date_end": fields.Date.today() + timedelta(days=100),
+                "line_ids": [
+                    Command.create(
+                        {
+                            "commitment_type": "quantity",
+                            "product_id": self.product.id,
+                            "qty_committed": 100.0,
+                            "price_unit": 100.0,
+                        }
+                    )
+                ],
+            }
+        )
+        agreement.action_activate()
+        return agreement.line_ids
+
+    def _consumed(self, line):
+        """(delivered, invoiced, consumed, remaining) of an agreement line."""
+        line.invalidate_recordset()
+        return (line.delivered, line.invoiced, line.consumed, line.remaining)
 
     def _new_return(self, lines, user=None, **values):
         """A draft return as the salesperson; ``lines``: (order line, qty,

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date
 
 from freezegun import freeze_time
 
@@ -12,32 +12,6 @@ from .return_common import SaleFlowReturnCommon
 class TestReturnFlows(SaleFlowReturnCommon):
     """What a return gives back elsewhere, with the figures before and
     after: agreement consumption, rebate basis, commissions."""
-
-    def _agreement(self):
-        agreement = self.env["sale.flow.agreement"].create(
-            {
-                "partner_id": self.customer.id,
-                "user_id": self.salesman.id,
-                "date_start": fields.Date.today() - timedelta(days=10),
-                "date_end": fields.Date.today() + timedelta(days=100),
-                "line_ids": [
-                    Command.create(
-                        {
-                            "commitment_type": "quantity",
-                            "product_id": self.product.id,
-                            "qty_committed": 100.0,
-                            "price_unit": 100.0,
-                        }
-                    )
-                ],
-            }
-        )
-        agreement.action_activate()
-        return agreement.line_ids
-
-    def _consumed(self, line):
-        line.invalidate_recordset()
-        return (line.delivered, line.invoiced, line.consumed, line.remaining)
 
     def test_agreement_gives_back_once(self):
         line = self._agreement()

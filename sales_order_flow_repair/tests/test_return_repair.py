@@ -1,6 +1,4 @@
-from datetime import timedelta
-
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
@@ -55,32 +53,6 @@ class TestReturnRepair(SaleFlowReturnCommon):
         repair.action_repair_start()
         repair.action_repair_end()
         return repair
-
-    def _agreement(self):
-        agreement = self.env["sale.flow.agreement"].create(
-            {
-                "partner_id": self.customer.id,
-                "user_id": self.salesman.id,
-                "date_start": fields.Date.today() - timedelta(days=10),
-                "date_end": fields.Date.today() + timedelta(days=100),
-                "line_ids": [
-                    Command.create(
-                        {
-                            "commitment_type": "quantity",
-                            "product_id": self.product.id,
-                            "qty_committed": 100.0,
-                            "price_unit": 100.0,
-                        }
-                    )
-                ],
-            }
-        )
-        agreement.action_activate()
-        return agreement.line_ids
-
-    def _consumed(self, line):
-        line.invalidate_recordset()
-        return (line.delivered, line.invoiced, line.consumed, line.remaining)
 
     def test_operation_exists_only_in_the_bridge(self):
         self.assertNotIn("repair", dict(RETURN_OPERATIONS))
