@@ -378,7 +378,8 @@ class SaleFlowReturnLine(models.Model):
 
     def _flow_delivery_dates(self):
         """``{line id: date}``: when the line's goods were delivered (the
-        origin move, else the order line's last delivery)."""
+        origin move, else the order line's last delivery; for goods of an
+        invoice without delivery, the invoice date)."""
         result = {}
         for line in self:
             moves = line.move_id or line.sale_line_id.move_ids.filtered(
@@ -387,6 +388,11 @@ class SaleFlowReturnLine(models.Model):
             dates = [date for date in moves.mapped("date") if date]
             if dates:
                 result[line.id] = max(dates).date()
+            elif line.invoice_line_id:
+                # sudo: see _flow_check_invoice_line
+                invoice = line.sudo().invoice_line_id.move_id
+                if invoice.invoice_date:
+                    result[line.id] = invoice.invoice_date
         return result
 
     def _flow_pending_quantities(self, sale_lines):

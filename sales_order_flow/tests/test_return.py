@@ -304,6 +304,12 @@ class TestReturn(SaleFlowReturnCommon):
             r"requested: at most 3.0 can be returned",
         ):
             request(4.0)
+        # no delivery known: the window runs from the invoice date
+        invoice.button_draft()
+        invoice.invoice_date = fields.Date.today() - timedelta(days=31)
+        invoice.action_post()
+        with self.assertRaisesRegex(UserError, "31 days ago: the return window is 30"):
+            request(1.0)
 
     def test_refund_after_partial_receipt(self):
         order = self._sell(qty=10.0)
