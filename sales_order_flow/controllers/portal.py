@@ -127,7 +127,7 @@ class CustomerPortal(sale_portal.CustomerPortal):
         except (AccessError, MissingError):
             return request.redirect("/my")
         if not order_sudo.flow_po_document:
-            return request.not_found()
+            raise request.not_found()
         # sudo (order_sudo): the customer reaches its order by ownership or
         # token, checked above; only the PO document it gave is sent back
         stream = request.env["ir.binary"]._get_stream_from(

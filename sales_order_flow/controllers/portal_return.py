@@ -201,12 +201,12 @@ class CustomerPortalReturn(CustomerPortal):
                 "sale.order", order_id, access_token=access_token
             )
         except (AccessError, MissingError):
-            return request.not_found()
+            raise request.not_found()
         picking_sudo = order_sudo.picking_ids.filtered(
             lambda p: p.id == picking_id and p.picking_type_code == "outgoing"
         )
         if not picking_sudo:
-            return request.not_found()
+            raise request.not_found()
         return self._flow_render_return_form(
             order_sudo, access_token, post, picking_sudo
         )

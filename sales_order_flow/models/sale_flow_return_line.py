@@ -72,7 +72,6 @@ class SaleFlowReturnLine(models.Model):
     )
     invoice_line_id = fields.Many2one(
         "account.move.line",
-        string="Invoice Line",
         domain="[('move_id.move_type', '=', 'out_invoice'), "
         "('parent_state', '=', 'posted'), ('product_id', '=', product_id), "
         "('move_id.commercial_partner_id', '=', commercial_partner_id)]",
