@@ -87,7 +87,12 @@ class SaleFlowReturn(models.Model):
         "sale.flow.return.line", "return_id", string="Lines", copy=True
     )
     state = fields.Selection(
-        RETURN_STATES, default="draft", required=True, tracking=True, copy=False
+        RETURN_STATES,
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        group_expand="_read_group_expand_states",
     )
     state_reason = fields.Text(
         string="Rejection/Cancellation Reason",
@@ -113,6 +118,12 @@ class SaleFlowReturn(models.Model):
     amount_untaxed = fields.Monetary(
         string="Value", compute="_compute_amount_untaxed", store=True
     )
+
+    @api.model
+    def _read_group_expand_states(self, states, domain):
+        """Groups by state in the workflow's order (kanban columns), not
+        alphabetically; only the states that have returns."""
+        return [key for key, _label in self._fields["state"].selection if key in states]
 
     @api.depends("partner_id")
     def _compute_commercial_partner_id(self):
