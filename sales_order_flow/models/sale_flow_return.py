@@ -115,6 +115,8 @@ class SaleFlowReturn(models.Model):
         "account.move", "flow_return_id", string="Credit Notes", readonly=True
     )
     credit_note_count = fields.Integer(compute="_compute_counts")
+    # whether Refund has something to credit now (shows the button)
+    refund_due = fields.Boolean(string="Refund", compute="_compute_refund_due")
     amount_untaxed = fields.Monetary(
         string="Value", compute="_compute_amount_untaxed", store=True
     )
@@ -142,6 +144,14 @@ class SaleFlowReturn(models.Model):
             rma.receipt_count = codes.count("incoming")
             rma.exchange_count = codes.count("outgoing")
             rma.credit_note_count = len(rma.move_ids)
+
+    @api.depends("line_ids.qty_to_refund", "line_ids.exchange_difference_due")
+    def _compute_refund_due(self):
+        for rma in self:
+            rma.refund_due = any(
+                line.qty_to_refund or line.exchange_difference_due
+                for line in rma.line_ids
+            )
 
     def _compute_access_url(self):
         result = super()._compute_access_url()
