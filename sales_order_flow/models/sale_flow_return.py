@@ -603,7 +603,9 @@ class SaleFlowReturn(models.Model):
                 )
                 rma._flow_update_state()
             moves |= new_moves
-        return moves._get_records_action(name=self.env._("Credit Notes"))
+        return moves._get_records_action(
+            name=self.env._("Credit Notes"), context=self._flow_credit_notes_context()
+        )
 
     # ------------------------------------------------------------------
     # Smart buttons
@@ -619,7 +621,14 @@ class SaleFlowReturn(models.Model):
         return pickings._get_records_action(name=self.env._("Transfers"))
 
     def action_view_credit_notes(self):
-        return self.move_ids._get_records_action(name=self.env._("Credit Notes"))
+        return self.move_ids._get_records_action(
+            name=self.env._("Credit Notes"), context=self._flow_credit_notes_context()
+        )
+
+    def _flow_credit_notes_context(self):
+        # the invoice list shows its Customer and Invoice Date columns only
+        # for a customer move type
+        return {**self.env.context, "default_move_type": "out_refund"}
 
     @api.model
     def _flow_returns_action(self, returns, default=None):
