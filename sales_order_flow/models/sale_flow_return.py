@@ -87,7 +87,12 @@ class SaleFlowReturn(models.Model):
         "sale.flow.return.line", "return_id", string="Lines", copy=True
     )
     state = fields.Selection(
-        RETURN_STATES, default="draft", required=True, tracking=True, copy=False
+        RETURN_STATES,
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        group_expand="_read_group_expand_states",
     )
     state_reason = fields.Text(
         string="Rejection/Cancellation Reason",
@@ -110,9 +115,17 @@ class SaleFlowReturn(models.Model):
         "account.move", "flow_return_id", string="Credit Notes", readonly=True
     )
     credit_note_count = fields.Integer(compute="_compute_counts")
+    # whether Refund has something to credit now (shows the button)
+    refund_due = fields.Boolean(string="Refund", compute="_compute_refund_due")
     amount_untaxed = fields.Monetary(
         string="Value", compute="_compute_amount_untaxed", store=True
     )
+
+    @api.model
+    def _read_group_expand_states(self, states, domain):
+        """Groups by state in the workflow's order (kanban columns), not
+        alphabetically; only the states that have returns."""
+        return [key for key, _label in self._fields["state"].selection if key in states]
 
     @api.depends("partner_id")
     def _compute_commercial_partner_id(self):
@@ -131,6 +144,14 @@ class SaleFlowReturn(models.Model):
             rma.receipt_count = codes.count("incoming")
             rma.exchange_count = codes.count("outgoing")
             rma.credit_note_count = len(rma.move_ids)
+
+    @api.depends("line_ids.qty_to_refund", "line_ids.exchange_difference_due")
+    def _compute_refund_due(self):
+        for rma in self:
+            rma.refund_due = any(
+                line.qty_to_refund or line.exchange_difference_due
+                for line in rma.line_ids
+            )
 
     def _compute_access_url(self):
         result = super()._compute_access_url()
@@ -582,7 +603,9 @@ class SaleFlowReturn(models.Model):
                 )
                 rma._flow_update_state()
             moves |= new_moves
-        return moves._get_records_action(name=self.env._("Credit Notes"))
+        return moves._get_records_action(
+            name=self.env._("Credit Notes"), context=self._flow_credit_notes_context()
+        )
 
     # ------------------------------------------------------------------
     # Smart buttons
@@ -598,7 +621,14 @@ class SaleFlowReturn(models.Model):
         return pickings._get_records_action(name=self.env._("Transfers"))
 
     def action_view_credit_notes(self):
-        return self.move_ids._get_records_action(name=self.env._("Credit Notes"))
+        return self.move_ids._get_records_action(
+            name=self.env._("Credit Notes"), context=self._flow_credit_notes_context()
+        )
+
+    def _flow_credit_notes_context(self):
+        # the invoice list shows its Customer and Invoice Date columns only
+        # for a customer move type
+        return {**self.env.context, "default_move_type": "out_refund"}
 
     @api.model
     def _flow_new_return_action(self, partner, lines, **defaults):

@@ -158,6 +158,17 @@ class SaleFlowReturnLine(models.Model):
     exchange_difference_due = fields.Boolean(compute="_compute_progress")
     processed = fields.Boolean(compute="_compute_progress")
 
+    @api.depends("return_id.name", "product_id")
+    def _compute_display_name(self):
+        # "RMA/2026/0001 - [E-COM09] Large Desk" where a line is linked
+        # (repair orders, journal items), not "sale.flow.return.line,1"
+        for line in self:
+            line.display_name = " - ".join(
+                name
+                for name in (line.return_id.name, line.product_id.display_name)
+                if name
+            )
+
     @api.depends("product_id", "sale_line_id", "invoice_line_id")
     def _compute_product_uom_id(self):
         for line in self:

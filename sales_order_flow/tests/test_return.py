@@ -653,6 +653,53 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertIn(self.reason_defective.name, statement)
         self.assertIn("Flow Widget", statement)
 
+    def test_back_office_screens(self):
+        """What the return screens show: Refund only when something can be
+        credited now, the line's name on linked records, the credit notes'
+        customer columns, the kanban columns in the workflow's order, the
+        quantities of the PDFs with their unit."""
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
+        self.assertEqual(rma.state, "approved")
+        self.assertFalse(rma.refund_due)  # nothing received yet
+        self.assertEqual(
+            rma.line_ids.display_name, f"{rma.name} - {self.product.display_name}"
+        )
+        self._validate(self._receipt(rma), qty=3.0)
+        self.assertTrue(rma.refund_due)
+        action = rma.with_user(self.accountant).action_refund()
+        self.assertEqual(action["context"]["default_move_type"], "out_refund")
+        self.assertFalse(rma.refund_due)  # the fourth is not back yet
+        action = rma.action_view_credit_notes()
+        self.assertEqual(action["context"]["default_move_type"], "out_refund")
+        exchange = self._approved([(order.order_line, 1.0, self.reason_wrong)])
+        self.assertFalse(exchange.refund_due)  # same product: never a credit
+        draft = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        groups = self.env["sale.flow.return"].read_group(
+            [("id", "in", (rma | exchange | draft).ids)], ["state"], ["state"]
+        )
+        self.assertEqual(
+            [group["state"] for group in groups],
+            ["draft", "approved", "received_partial"],
+        )
+        statement = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return_by_reason", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertIn("4.00 Units", statement)
+        self.assertIn("3.00 Units", statement)
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html(
+                "sales_order_flow.action_report_sale_flow_return", rma.ids
+            )[0]
+            .decode()
+        )
+        self.assertRegex(html, r"3\.00</span>\s*<span[^>]*>Units")
+
     def test_exchange_cheaper_product_credits_the_difference(self):
         cheap = self.env["product.product"].create(
             {
