@@ -4,6 +4,7 @@ from odoo.tools import float_compare, float_is_zero
 from odoo.tools.misc import format_date
 
 from ..utils import lock_rows_for_retry
+from ..utils.internal_context import has_internal_key, internal_context
 from .sale_flow_return_line import ACTIVE_STATES
 
 RETURN_STATES = [
@@ -18,6 +19,10 @@ RETURN_STATES = [
     ("cancelled", "Cancelled"),
 ]
 APPROVER_GROUP = "sales_order_flow.group_sale_flow_return_approver"
+# Written only by the return's own steps (buttons), never directly: a direct
+# write (RPC, import, a kanban drop) would skip the approval and the checks.
+WORKFLOW_FIELDS = ("state", "date_approved", "approved_by_id", "auto_approved")
+WORKFLOW_KEY = "sale_flow_return_workflow"
 INVOICE_GROUP = "account.group_account_invoice"
 
 
@@ -161,6 +166,16 @@ class SaleFlowReturn(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not has_internal_key(self.env, WORKFLOW_KEY):
+            for vals in vals_list:
+                values = {
+                    field: vals.get(field, self.env.context.get(f"default_{field}"))
+                    for field in WORKFLOW_FIELDS
+                }
+                if values["state"] not in (None, False, "draft") or any(
+                    values[field] for field in WORKFLOW_FIELDS[1:]
+                ):
+                    raise UserError(self._flow_workflow_message())
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(
@@ -168,6 +183,25 @@ class SaleFlowReturn(models.Model):
                 )
                 vals["name"] = self._flow_next_number(company)
         return super().create(vals_list)
+
+    def write(self, vals):
+        if not has_internal_key(self.env, WORKFLOW_KEY) and any(
+            field in vals for field in WORKFLOW_FIELDS
+        ):
+            raise UserError(self._flow_workflow_message())
+        return super().write(vals)
+
+    def _flow_workflow_message(self):
+        return self.env._(
+            "The status of a return changes only through its buttons (Request, "
+            "Approve, Reject, Refund, Cancel, Close): they run the checks and "
+            "approvals a direct change would skip."
+        )
+
+    def _flow_write_workflow(self, vals):
+        """Write the workflow fields: only the return's own steps call this,
+        after their checks."""
+        return self.with_context(**internal_context(WORKFLOW_KEY)).write(vals)
 
     @api.model
     def _flow_next_number(self, company):
@@ -300,9 +334,14 @@ class SaleFlowReturn(models.Model):
     def action_request(self):
         """Salesperson (or portal): submit the request. Approved at once when
         it is worth no more than the policy's auto-approval amount."""
+        # Odoo's own message for a return the user may read but not change
+        # (a salesperson's colleague's), before the checks read its origin
+        self.check_access("write")
         self._flow_check_state(("draft",), self.env._("requested"))
         self._flow_check_request()
-        self.write({"state": "requested", "date_request": fields.Datetime.now()})
+        self._flow_write_workflow(
+            {"state": "requested", "date_request": fields.Datetime.now()}
+        )
         for rma in self:
             threshold = rma._flow_auto_approve_amount()
             if threshold and (
@@ -349,7 +388,7 @@ class SaleFlowReturn(models.Model):
         after the caller's own check (approver, or the auto-approval policy)."""
         self.ensure_one()
         with self.env.cr.savepoint():
-            self.write(
+            self._flow_write_workflow(
                 {
                     "state": "approved",
                     "date_approved": fields.Datetime.now(),
@@ -394,7 +433,7 @@ class SaleFlowReturn(models.Model):
             )
         self._flow_check_state(("requested",), self.env._("rejected"))
         self._flow_check_reason()
-        self.write({"state": "rejected"})
+        self._flow_write_workflow({"state": "rejected"})
         self._flow_activity_done("mail_activity_type_sale_flow_return_approve")
         for rma in self:
             rma.message_post(
@@ -413,6 +452,7 @@ class SaleFlowReturn(models.Model):
         )
 
     def action_cancel(self):
+        self.check_access("write")
         self._flow_check_state(self._flow_cancel_states(), self.env._("cancelled"))
         self._flow_check_reason()
         for rma in self:
@@ -430,7 +470,7 @@ class SaleFlowReturn(models.Model):
             self.picking_ids.filtered(
                 lambda p: p.state not in ("done", "cancel")
             ).sudo().action_cancel()
-            self.write({"state": "cancelled"})
+            self._flow_write_workflow({"state": "cancelled"})
             self.activity_unlink(
                 [
                     "sales_order_flow.mail_activity_type_sale_flow_return_approve",
@@ -446,12 +486,12 @@ class SaleFlowReturn(models.Model):
 
     def action_draft(self):
         self._flow_check_state(("rejected", "cancelled"), self.env._("reset"))
-        self.write({"state": "draft"})
+        self._flow_write_workflow({"state": "draft"})
         return True
 
     def action_done(self):
         self._flow_check_state(("processed",), self.env._("closed"))
-        self.write({"state": "done"})
+        self._flow_write_workflow({"state": "done"})
         return True
 
     def _flow_check_reason(self):
@@ -501,7 +541,7 @@ class SaleFlowReturn(models.Model):
             if state == rma.state:
                 continue
             previous = rma.state
-            rma.state = state
+            rma._flow_write_workflow({"state": state})
             if state in ("received", "processed") and previous in (
                 "approved",
                 "received_partial",
@@ -595,6 +635,10 @@ class SaleFlowReturn(models.Model):
                 new_moves = lines._flow_create_credit_notes()
                 new_moves |= differences._flow_create_difference_moves()
                 new_moves.action_post()
+                # sudo: an accountant (checked above) refunds any return, also
+                # one of a salesperson they may not otherwise change; the
+                # credit notes are made with their own rights
+                rma = rma.sudo()
                 rma.message_post(
                     body=self.env._(
                         "Credit note %(names)s created.",

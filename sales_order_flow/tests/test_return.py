@@ -311,6 +311,78 @@ class TestReturn(SaleFlowReturnCommon):
         with self.assertRaisesRegex(UserError, "31 days ago: the return window is 30"):
             request(1.0)
 
+    def test_state_only_through_the_buttons(self):
+        """No role skips the approval by writing the status (RPC, import, a
+        kanban drop): only the return's own steps change it."""
+        order = self._sell(qty=10.0)
+        rma = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        for user in (self.salesman, self.return_approver, self.manager):
+            for values in (
+                {"state": "approved"},
+                {"approved_by_id": user.id},
+                {"auto_approved": True},
+            ):
+                with self.assertRaisesRegex(UserError, "changes only through"):
+                    rma.with_user(user).write(values)
+        Return = self.env["sale.flow.return"].with_user(self.salesman)
+        values = {"partner_id": self.customer.id}
+        with self.assertRaisesRegex(UserError, "changes only through"):
+            Return.create({**values, "state": "approved"})
+        with self.assertRaisesRegex(UserError, "changes only through"):
+            Return.with_context(default_state="received").create(values)
+        self.assertEqual(Return.create(values).state, "draft")
+        self.assertEqual(rma.state, "draft")
+        rma.action_request()
+        self.assertEqual(rma.state, "requested")
+
+    def test_logistics_and_finance_read_all_change_their_own(self):
+        """A salesperson (own documents) who is also a stock user and an
+        accountant reads a colleague's return but changes only their own:
+        cannot request it, nor refund it (as Odoo hides the colleague's
+        invoices from them); their own return they request and refund."""
+        both = self.env["res.users"].create(
+            {
+                "name": "Sam Stock-and-Books",
+                "login": "flow_return_both",
+                "email": "both@example.com",
+                "groups_id": [
+                    Command.set(
+                        [
+                            self.env.ref("sales_team.group_sale_salesman").id,
+                            self.env.ref("stock.group_stock_user").id,
+                            self.env.ref("account.group_account_invoice").id,
+                        ]
+                    )
+                ],
+            }
+        )
+        order = self._sell(qty=10.0)
+        draft = self._new_return([(order.order_line, 1.0, self.reason_defective)])
+        self.assertEqual(draft.with_user(both).name, draft.name)
+        with self.assertRaises(AccessError):
+            draft.with_user(both).action_request()
+        self.assertEqual(draft.state, "draft")
+        rma = self._approved([(order.order_line, 2.0, self.reason_defective)])
+        self._validate(self._receipt(rma))
+        with self.assertRaises(AccessError):
+            rma.with_user(both).action_refund()
+        self.assertEqual(rma.state, "received")
+        self.assertFalse(rma.line_ids.qty_refunded)
+        # their own customer's order and return
+        own_order = self._create_order(qty=5.0, user_id=both.id)
+        own_order.action_confirm()
+        self._validate(own_order.picking_ids)
+        own_order._create_invoices().action_post()
+        own = self._new_return(
+            [(own_order.order_line, 1.0, self.reason_defective)], user=both
+        )
+        own.action_request()
+        own.with_user(self.return_approver).action_approve()
+        self._validate(self._receipt(own))
+        own.with_user(both).action_refund()
+        self.assertEqual(own.state, "processed")
+        self.assertEqual(own.line_ids.qty_refunded, 1.0)
+
     def test_refund_after_partial_receipt(self):
         order = self._sell(qty=10.0)
         rma = self._approved([(order.order_line, 4.0, self.reason_defective)])
