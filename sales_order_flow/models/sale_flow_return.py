@@ -499,7 +499,9 @@ class SaleFlowReturn(models.Model):
             if not (rma.state_reason or "").strip():
                 raise UserError(
                     self.env._(
-                        "Return %(name)s: write the reason first.", name=rma.name
+                        "Return %(name)s: write why in the Rejection/Cancellation "
+                        "Reason field (Comment tab) first.",
+                        name=rma.name,
                     )
                 )
 
@@ -626,8 +628,8 @@ class SaleFlowReturn(models.Model):
             if not lines and not differences:
                 raise UserError(
                     self.env._(
-                        "Return %(name)s has nothing to refund now: every "
-                        "received or refundable quantity is already credited.",
+                        "Return %(name)s has nothing to refund now: no received "
+                        "or refundable quantity is left to credit.",
                         name=rma.name,
                     )
                 )
@@ -655,14 +657,14 @@ class SaleFlowReturn(models.Model):
     # Smart buttons
     # ------------------------------------------------------------------
     def action_view_receipts(self):
-        return self._flow_pickings_action("incoming")
+        return self._flow_pickings_action("incoming", self.env._("Receipts"))
 
     def action_view_exchanges(self):
-        return self._flow_pickings_action("outgoing")
+        return self._flow_pickings_action("outgoing", self.env._("Replacements"))
 
-    def _flow_pickings_action(self, code):
+    def _flow_pickings_action(self, code, name):
         pickings = self.picking_ids.filtered(lambda p: p.picking_type_code == code)
-        return pickings._get_records_action(name=self.env._("Transfers"))
+        return pickings._get_records_action(name=name)
 
     def action_view_credit_notes(self):
         return self.move_ids._get_records_action(

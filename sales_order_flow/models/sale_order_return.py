@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class SaleOrder(models.Model):
@@ -48,8 +49,15 @@ class SaleOrder(models.Model):
     def action_flow_create_return(self):
         self.ensure_one()
         Return = self.env["sale.flow.return"]
+        lines = Return._flow_lines_from_moves(self.order_line.move_ids)
+        if not lines:
+            raise UserError(
+                self.env._(
+                    "Nothing of %(order)s is delivered and still returnable: "
+                    "there is nothing to return from it.",
+                    order=self.name,
+                )
+            )
         return Return._flow_new_return_action(
-            self.partner_id,
-            Return._flow_lines_from_moves(self.order_line.move_ids),
-            sale_order_ids=self.ids,
+            self.partner_id, lines, sale_order_ids=self.ids
         )

@@ -184,6 +184,12 @@ class TestReturn(SaleFlowReturnCommon):
         self.assertEqual(second.amount_residual, 400.0)
         self.assertEqual(order.order_line.qty_invoiced, 7.0)
 
+    def test_create_return_from_an_undelivered_order_refused(self):
+        order = self._create_order(qty=3.0)
+        order.action_confirm()
+        with self.assertRaisesRegex(UserError, "there is nothing to return"):
+            order.with_user(self.salesman).action_flow_create_return()
+
     def test_create_return_from_an_invoice(self):
         order, first, _second = self._sell_in_two_invoices()
         action = first.with_user(self.salesman).action_flow_create_return()
@@ -661,7 +667,7 @@ class TestReturn(SaleFlowReturnCommon):
         rma = self._new_return([(order.order_line, 1.0, self.reason_defective)])
         rma.action_request()
         approver_rma = rma.with_user(self.return_approver)
-        with self.assertRaisesRegex(UserError, "write the reason first"):
+        with self.assertRaisesRegex(UserError, r"Reason field \(Comment tab\) first"):
             approver_rma.action_reject()
         approver_rma.state_reason = "Outside warranty"
         approver_rma.action_reject()

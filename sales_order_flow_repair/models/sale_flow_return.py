@@ -40,7 +40,7 @@ class SaleFlowReturn(models.Model):
             self.picking_ids.filtered(lambda p: p.picking_type_code == "outgoing")
             - self._flow_repair_deliveries()
         )
-        return pickings._get_records_action(name=self.env._("Transfers"))
+        return pickings._get_records_action(name=self.env._("Replacements"))
 
     def action_view_repair_deliveries(self):
         return self._flow_repair_deliveries()._get_records_action(
