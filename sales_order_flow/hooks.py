@@ -1,15 +1,16 @@
 from odoo.tools import SQL
 
 # Records the addon creates in other apps' models (demo customers, agents,
-# portal logins, tags, products). Documents that stay after an uninstall
-# (invoices, vendor bills, orders) may use them, so they are kept: only their
-# external ids go.
+# portal logins, tags, products, the returns quarantine). Documents that stay
+# after an uninstall (invoices, vendor bills, orders, stock moves) may use
+# them, so they are kept: only their external ids go.
 KEPT_MODELS = (
     "res.users",
     "res.partner",
     "res.partner.category",
     "product.product",
     "product.template",
+    "stock.location",
 )
 
 
