@@ -37,6 +37,32 @@ class RepairOrder(models.Model):
             lines.return_id._flow_update_state()
         return result
 
+    def action_repair_cancel(self):
+        result = super().action_repair_cancel()
+        # the repair team gave up on goods of a return still in progress: the
+        # return's salesperson decides (cancel the return to send the goods
+        # back); a return being cancelled cancels its repairs itself
+        for repair in self.filtered("flow_return_id"):
+            # sudo: the repair team has no rights on returns; it only tells
+            # the return what happened to its repair
+            rma = repair.sudo().flow_return_id
+            if rma.state not in ("approved", "received_partial", "received"):
+                continue
+            message = self.env._(
+                "Repair order %(repair)s was cancelled: the goods wait in "
+                "%(location)s. Cancel the return to send them back unrepaired.",
+                repair=repair.name,
+                location=repair.product_location_src_id.display_name,
+            )
+            rma.message_post(body=message)
+            rma.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=self.env._("Repair cancelled"),
+                note=message,
+                user_id=(rma.user_id or self.env.user).id,
+            )
+        return result
+
     def action_flow_view_return(self):
         self.ensure_one()
         return self.env["sale.flow.return"]._flow_returns_action(self.flow_return_id)

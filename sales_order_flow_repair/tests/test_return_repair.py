@@ -351,6 +351,30 @@ class TestReturnRepair(SaleFlowReturnCommon):
         with self.assertRaisesRegex(UserError, "already moved goods"):
             rma.action_draft()
 
+    def test_repair_cancelled_by_the_repair_team_tells_the_return(self):
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 2.0, self.reason_repair)])
+        self._validate(self._receipt(rma))
+        repair = self._repair_of(rma)
+        repair.with_user(self.stock_user).action_repair_cancel()
+        self.assertEqual(rma.state, "received")
+        self.assertIn(
+            f"Repair order {repair.name} was cancelled",
+            rma.message_ids[0].body,
+        )
+        todo = rma.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        )
+        self.assertRecordValues(
+            todo, [{"summary": "Repair cancelled", "user_id": self.salesman.id}]
+        )
+        # the salesperson cancels the return: the goods go back, no new notice
+        rma = rma.with_user(self.salesman)
+        rma.state_reason = "Not repairable."
+        rma.action_cancel()
+        self.assertEqual(rma.state, "cancelled")
+        self.assertEqual(self._send_back(rma).move_ids.product_uom_qty, 2.0)
+
     def test_started_repair_blocks_the_cancellation(self):
         order = self._sell(qty=10.0)
         rma = self._approved([(order.order_line, 2.0, self.reason_repair)])
