@@ -1,6 +1,9 @@
+import threading
+
 import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
 
 # What the transaction losing a race gets; Odoo retries these in HTTP requests
@@ -35,22 +38,37 @@ class CommittedDataCase(TransactionCase):
         cr.transaction = api.Transaction(self.registry)
         return api.Environment(cr, uid, {"tracking_disable": True})
 
-    def _race_step(self, env):
-        """What each of the racing transactions does (see _run_in_thread)."""
-        raise NotImplementedError
+    def _race(self, subjects, step):
+        """Run ``step(subject)`` for each subject (a record or an environment,
+        each on its own cursor) in threads that start together, each
+        committing its transaction. Returns the outcomes: "done",
+        "conflict" (the loser of a lock), "refused" (a UserError) or the
+        unexpected error."""
+        barrier = threading.Barrier(len(subjects))
+        results = []
 
-    def _run_in_thread(self, env, barrier, results):
-        """Thread body: wait for the other one, run ``_race_step`` and commit;
-        append "done", "conflict" or the unexpected error to ``results``."""
-        cr = env.cr
-        try:
-            barrier.wait(timeout=30)
+        def run(subject):
+            cr = subject.env.cr if hasattr(subject, "env") else subject.cr
             try:
-                self._race_step(env)
-                cr.commit()  # pylint: disable=invalid-commit
-                results.append("done")
-            except CONFLICTS:
-                cr.rollback()
-                results.append("conflict")
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            results.append(repr(error))
+                barrier.wait(timeout=30)
+                try:
+                    step(subject)
+                    cr.commit()  # pylint: disable=invalid-commit
+                    results.append("done")
+                except CONFLICTS:
+                    cr.rollback()
+                    results.append("conflict")
+                except UserError:
+                    cr.rollback()
+                    results.append("refused")
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                results.append(repr(error))
+
+        threads = [
+            threading.Thread(target=run, args=(subject,)) for subject in subjects
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return results

@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 import psycopg2.errors
@@ -9,7 +8,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..utils import lock_keys_for_retry
-from .concurrency_common import CONFLICTS, CommittedDataCase
+from .concurrency_common import CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
@@ -95,29 +94,10 @@ class TestAgreementConcurrency(CommittedDataCase):
                 )
             )
 
-    def _confirm_in_thread(self, order, barrier, results):
-        cr = order.env.cr
-        try:
-            barrier.wait(timeout=30)
-            try:
-                order.action_confirm()
-                cr.commit()  # pylint: disable=invalid-commit
-                results.append("confirmed")
-            except CONFLICTS:
-                cr.rollback()
-                results.append("conflict")
-            except UserError:
-                cr.rollback()
-                results.append("refused")
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            results.append(repr(error))
-
     @mute_logger("odoo.sql_db")
     def test_two_confirmations_at_once(self):
         # Environments are made here: the test runner holds the registry
         # lock, which a thread would wait for.
-        barrier = threading.Barrier(2)
-        results = []
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
             orders = [
                 self._env(cr)["sale.order"].browse(order_id)
@@ -127,18 +107,9 @@ class TestAgreementConcurrency(CommittedDataCase):
             ]
             for order in orders:
                 order.order_line.mapped("product_uom_qty")  # snapshots taken
-            threads = [
-                threading.Thread(
-                    target=self._confirm_in_thread, args=(order, barrier, results)
-                )
-                for order in orders
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            results = self._race(orders, lambda order: order.action_confirm())
         self.assertEqual(len(results), 2, results)
-        self.assertEqual(results.count("confirmed"), 1, results)
+        self.assertEqual(results.count("done"), 1, results)
         self.assertEqual(
             len([r for r in results if r in ("conflict", "refused")]), 1, results
         )

@@ -1,4 +1,3 @@
-import threading
 from datetime import date
 
 import psycopg2.errors
@@ -68,25 +67,13 @@ class TestRecurringConcurrency(CommittedDataCase):
             order = self._env(cr)["sale.order"].browse(self.data["order"])
             return len(order.invoice_ids), len(order.flow_recurring_period_ids)
 
-    def _race_step(self, env):
-        env["sale.order"]._cron_flow_recurring_invoice(date=DAY)
-
     @mute_logger("odoo.sql_db")
     def test_two_runs_at_once(self):
-        barrier = threading.Barrier(2)
-        results = []
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
-            envs = [self._env(cr) for cr in (cr_1, cr_2)]
-            threads = [
-                threading.Thread(
-                    target=self._run_in_thread, args=(env, barrier, results)
-                )
-                for env in envs
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            results = self._race(
+                [self._env(cr) for cr in (cr_1, cr_2)],
+                lambda env: env["sale.order"]._cron_flow_recurring_invoice(date=DAY),
+            )
         self.assertEqual(len(results), 2, results)
         self.assertIn("done", results)
         self.assertFalse([r for r in results if r not in ("done", "conflict")], results)

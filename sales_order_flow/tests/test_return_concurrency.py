@@ -1,5 +1,3 @@
-import threading
-
 import psycopg2.errors
 
 from odoo import Command
@@ -7,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .concurrency_common import CONFLICTS, CommittedDataCase
+from .concurrency_common import CommittedDataCase
 
 
 @tagged("post_install", "-at_install")
@@ -93,27 +91,8 @@ class TestReturnConcurrency(CommittedDataCase):
             rma = self._env(cr)["sale.flow.return"].browse(self.data["return"])
             return len(rma.move_ids), rma.line_ids.qty_refunded
 
-    def _refund_in_thread(self, rma, barrier, results):
-        cr = rma.env.cr
-        try:
-            barrier.wait(timeout=30)
-            try:
-                rma.action_refund()
-                cr.commit()  # pylint: disable=invalid-commit
-                results.append("refunded")
-            except CONFLICTS:
-                cr.rollback()
-                results.append("conflict")
-            except UserError:
-                cr.rollback()
-                results.append("refused")
-        except Exception as error:  # noqa: BLE001 - reported by the test
-            results.append(repr(error))
-
     @mute_logger("odoo.sql_db")
     def test_two_refunds_at_once(self):
-        barrier = threading.Barrier(2)
-        results = []
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
             returns = [
                 self._env(cr)["sale.flow.return"].browse(self.data["return"])
@@ -121,18 +100,9 @@ class TestReturnConcurrency(CommittedDataCase):
             ]
             for rma in returns:
                 rma.line_ids.mapped("qty_to_refund")  # snapshots taken
-            threads = [
-                threading.Thread(
-                    target=self._refund_in_thread, args=(rma, barrier, results)
-                )
-                for rma in returns
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            results = self._race(returns, lambda rma: rma.action_refund())
         self.assertEqual(len(results), 2, results)
-        self.assertEqual(results.count("refunded"), 1, results)
+        self.assertEqual(results.count("done"), 1, results)
         self.assertEqual(self._credit_notes(), (1, 2.0))
 
     @mute_logger("odoo.sql_db")

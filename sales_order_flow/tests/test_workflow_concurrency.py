@@ -1,5 +1,3 @@
-import threading
-
 from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -63,25 +61,13 @@ class TestWorkflowConcurrency(CommittedDataCase):
                 self._env(cr)["sale.order"].browse(self.data["order"]).invoice_ids
             )
 
-    def _race_step(self, env):
-        env["sale.order"]._cron_flow_workflow()
-
     @mute_logger("odoo.sql_db")
     def test_two_runs_at_once(self):
-        barrier = threading.Barrier(2)
-        results = []
         with self.registry.cursor() as cr_1, self.registry.cursor() as cr_2:
-            threads = [
-                threading.Thread(
-                    target=self._run_in_thread,
-                    args=(self._env(cr), barrier, results),
-                )
-                for cr in (cr_1, cr_2)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            results = self._race(
+                [self._env(cr) for cr in (cr_1, cr_2)],
+                lambda env: env["sale.order"]._cron_flow_workflow(),
+            )
         self.assertEqual(len(results), 2, results)
         self.assertIn("done", results)
         self.assertFalse([r for r in results if r not in ("done", "conflict")])
