@@ -9,7 +9,11 @@ committed). Both must log no ERROR, and the uninstall must leave no
 
 import subprocess
 
+import _deadline as deadline
 import _odoo_env as oe
+
+# each step takes well under a minute here; past this it is stuck
+STEP_TIMEOUT = 180
 
 UNINSTALL_SCRIPT = """
 module = env["ir.module.module"].search([("name", "=", "{module}")])
@@ -47,6 +51,7 @@ def leftovers(db):
         capture_output=True,
         text=True,
         check=False,
+        timeout=60,
     )
     return [line for line in out.stdout.splitlines() if line.strip()]
 
@@ -74,22 +79,28 @@ def check_upgrade_and_uninstall(odoo_cmd, addons, db, log_path):
     problems = []
     with open(log_path, "a", encoding="utf-8") as log:
         for name, cmd, script in steps:
-            proc = subprocess.run(
+            lines = []
+            returncode, timed_out = deadline.run(
                 cmd,
-                cwd=oe.REPO,
-                input=script.format(module=oe.MODULE, bridges=list(oe.MODULES[1:]))
+                STEP_TIMEOUT,
+                lines.append,
+                stdin_text=script.format(module=oe.MODULE, bridges=list(oe.MODULES[1:]))
                 if script
                 else None,
-                capture_output=True,
-                text=True,
-                check=False,
+                cwd=oe.REPO,
+                on_timeout=lambda: oe.print_db_sessions(db),
             )
-            output = proc.stdout + proc.stderr
+            output = "".join(lines)
             log.write(f"\n===== {name} =====\n{output}")
             errors = _error_lines(output)
-            if proc.returncode or errors:
+            if timed_out:
                 problems.append(
-                    f"{name}: exit code {proc.returncode}, "
+                    f"{name}: ran over {STEP_TIMEOUT} s; its last lines:\n"
+                    + "".join(lines[-60:])
+                )
+            elif returncode or errors:
+                problems.append(
+                    f"{name}: exit code {returncode}, "
                     f"{len(errors)} ERROR line(s) {(errors or [''])[0][:300]}"
                 )
             if problems:

@@ -175,3 +175,23 @@ def db_exists(name):
         ["psql", "-d", "postgres", "-Atl"], capture_output=True, text=True, check=False
     )
     return any(line.split("|")[0] == name for line in out.stdout.splitlines())
+
+
+def print_db_sessions(db):
+    """Print what the database's sessions are doing and waiting for: the first
+    thing to read when a run stops moving."""
+    query = (
+        "SELECT pid, state, wait_event_type || ':' || wait_event,"
+        " pg_blocking_pids(pid), now() - xact_start, left(query, 300)"
+        " FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    )
+    out = subprocess.run(
+        ["psql", "-d", db, "-AXtc", query],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    print(f"sessions of {db} at the deadline:")
+    print(out.stdout or out.stderr or "(none)")

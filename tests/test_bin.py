@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import time
 import types
 
 BIN = pathlib.Path(__file__).resolve().parent.parent / "bin"
@@ -365,3 +366,64 @@ def test_what_the_bootstrap_writes_is_ignored_by_git():
         check=False,
     )
     assert sorted(proc.stdout.split()) == sorted(written)
+
+
+def load_deadline_module():
+    sys.path.insert(0, str(BIN))
+    spec = importlib.util.spec_from_file_location("_deadline", BIN / "_deadline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SILENT_HANG = """
+import subprocess, sys, threading, time
+# a child that outlives its parent and keeps the output pipe open
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+print("started", flush=True)
+threading.Thread(target=time.sleep, args=(600,)).start()
+threading.Event().wait()
+"""
+
+
+def test_deadline_holds_when_nothing_is_printed():
+    """A command that hangs silently is stopped at its deadline, prints where each
+    thread was, and leaves no process behind (bin/test once waited 90 min)."""
+    deadline = load_deadline_module()
+    lines, reported = [], []
+    started = time.monotonic()
+    returncode, timed_out = deadline.run(
+        [sys.executable, "-c", SILENT_HANG],
+        3,
+        lines.append,
+        on_timeout=lambda: reported.append(True),
+    )
+    elapsed = time.monotonic() - started
+    assert timed_out and reported == [True]
+    assert returncode != 0
+    assert elapsed < 3 + 2 * deadline.DUMP_GRACE + 3, elapsed
+    output = "".join(lines)
+    assert output.startswith("started")
+    # faulthandler's dump of both threads, taken while they were blocked in C
+    assert output.count("hread 0x") >= 2, output
+    assert "<string>" in output
+    left = subprocess.run(
+        ["pgrep", "-f", "import time; time.sleep(600)"], capture_output=True, text=True
+    )
+    assert not left.stdout.strip(), left.stdout
+
+
+def test_deadline_passes_input_and_exit_code_through():
+    deadline = load_deadline_module()
+    lines = []
+    returncode, timed_out = deadline.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print(sys.stdin.read().upper()); sys.exit(3)",
+        ],
+        30,
+        lines.append,
+        stdin_text="ok",
+    )
+    assert (returncode, timed_out, lines) == (3, False, ["OK\n"])

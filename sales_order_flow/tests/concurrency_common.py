@@ -1,4 +1,6 @@
+import sys
 import threading
+import traceback
 
 import psycopg2.errors
 
@@ -13,6 +15,39 @@ CONFLICTS = (
     psycopg2.errors.SerializationFailure,
     psycopg2.errors.DeadlockDetected,
 )
+
+
+# how long a racing transaction may wait for a lock before it counts as lost:
+# a wait never ends the test run
+RACE_LOCK_TIMEOUT = "20s"
+
+
+def run_together(calls, timeout=60):
+    """Run each ``call()`` in its own thread and return what each returned, in
+    order. The threads are daemons and joined for ``timeout`` seconds at most:
+    one still running fails the test with its stack, and it cannot keep the
+    test process from exiting (a non-daemon thread stuck in a lock would)."""
+    results = [None] * len(calls)
+
+    def run(index, call):
+        results[index] = call()
+
+    threads = [
+        threading.Thread(target=run, args=(index, call), daemon=True)
+        for index, call in enumerate(calls)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    stuck = [
+        "".join(traceback.format_stack(sys._current_frames()[thread.ident]))
+        for thread in threads
+        if thread.is_alive()
+    ]
+    if stuck:
+        raise AssertionError("threads still running:\n" + "\n".join(stuck))
+    return results
 
 
 class CommittedDataCase(TransactionCase):
@@ -45,30 +80,25 @@ class CommittedDataCase(TransactionCase):
         "conflict" (the loser of a lock), "refused" (a UserError) or the
         unexpected error."""
         barrier = threading.Barrier(len(subjects))
-        results = []
 
         def run(subject):
             cr = subject.env.cr if hasattr(subject, "env") else subject.cr
             try:
+                cr.execute(f"SET LOCAL lock_timeout = '{RACE_LOCK_TIMEOUT}'")
                 barrier.wait(timeout=30)
                 try:
                     step(subject)
                     cr.commit()  # pylint: disable=invalid-commit
-                    results.append("done")
+                    return "done"
                 except CONFLICTS:
                     cr.rollback()
-                    results.append("conflict")
+                    return "conflict"
                 except UserError:
                     cr.rollback()
-                    results.append("refused")
+                    return "refused"
             except Exception as error:  # noqa: BLE001 - reported by the test
-                results.append(repr(error))
+                return repr(error)
 
-        threads = [
-            threading.Thread(target=run, args=(subject,)) for subject in subjects
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return results
+        return run_together(
+            [lambda subject=subject: run(subject) for subject in subjects]
+        )

@@ -7,7 +7,7 @@ from odoo import Command
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .concurrency_common import CONFLICTS, CommittedDataCase
+from .concurrency_common import CONFLICTS, CommittedDataCase, run_together
 
 
 @tagged("post_install", "-at_install")
@@ -158,15 +158,12 @@ class TestApprovalConcurrency(CommittedDataCase):
             ]
             for order in orders:
                 order.flow_approval_ids.mapped("state")  # snapshots taken
-            threads = [
-                threading.Thread(
-                    target=self._approve_in_thread, args=(order, barrier, results)
-                )
-                for order in orders
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            run_together(
+                [
+                    lambda order=order: self._approve_in_thread(order, barrier, results)
+                    for order in orders
+                ],
+                timeout=120,
+            )
         self.assertEqual(sorted(results), ["approved", "retried"], results)
         self.assertEqual(self._state(), ("approved", ["approved", "approved"]))

@@ -1,5 +1,4 @@
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
@@ -9,6 +8,7 @@ from odoo.tests.common import BaseCase, get_db_name, tagged
 from odoo.tools import mute_logger
 
 from ..utils import lock_keys_for_retry
+from .concurrency_common import run_together
 
 
 @tagged("post_install", "-at_install")
@@ -114,9 +114,7 @@ class TestCommissionConcurrency(BaseCase):
                     return ("failed", repr(error))
 
         self.patch(Line, "_flow_mark_settled", racing_mark_settled)
-        with ThreadPoolExecutor(max_workers=2) as executor:
-            futures = [executor.submit(run) for _i in range(2)]
-            outcomes = [future.result(timeout=30) for future in futures]
+        outcomes = run_together([run, run], timeout=30)
 
         succeeded = [ids for status, ids in outcomes if status == "ok"]
         self.assertEqual(len(succeeded), 1, outcomes)
@@ -272,10 +270,13 @@ class TestCommissionTierConcurrency(BaseCase):
                 cr.commit()  # pylint: disable=invalid-commit
 
         self.patch(Plan, "_flow_get_agents", racing_get_agents)
-        with ThreadPoolExecutor(max_workers=2) as executor:
-            futures = [executor.submit(record, i) for i in self.record_ids["invoices"]]
-            for future in futures:
-                future.result(timeout=30)
+        run_together(
+            [
+                lambda invoice_id=invoice_id: record(invoice_id)
+                for invoice_id in self.record_ids["invoices"]
+            ],
+            timeout=30,
+        )
 
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})

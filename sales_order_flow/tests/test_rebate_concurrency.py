@@ -1,7 +1,5 @@
 import logging
-import sys
 import threading
-import traceback
 from datetime import date
 
 import psycopg2
@@ -12,7 +10,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .concurrency_common import CONFLICTS as RACE_CONFLICTS
-from .concurrency_common import CommittedDataCase
+from .concurrency_common import CommittedDataCase, run_together
 
 _logger = logging.getLogger(__name__)
 
@@ -135,20 +133,9 @@ class TestRebateConcurrency(CommittedDataCase):
     def test_two_runs_at_once_pay_once(self):
         barrier = threading.Barrier(2)
         results = []
-        threads = [
-            threading.Thread(target=self._settle_in_thread, args=(barrier, results))
-            for _index in range(2)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        stuck = [
-            "".join(traceback.format_stack(sys._current_frames()[thread.ident]))
-            for thread in threads
-            if thread.is_alive()
-        ]
-        self.assertFalse(stuck, "\n".join(stuck))
+        run_together(
+            [lambda: self._settle_in_thread(barrier, results) for _index in range(2)]
+        )
         _logger.info("two settlement runs at once: %s", results)
         self.assertEqual(len(results), 2, results)
         self.assertNotIn("error", [status for status, _detail in results], results)
