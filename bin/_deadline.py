@@ -1,7 +1,9 @@
 """Run a command with a wall-clock deadline that holds even when it prints nothing.
 
-bin/test's Odoo runs once hung silently (no line to wake a timeout check in the
-reading loop), so the deadline is kept by the waiting side. When it passes,
+bin/test's Odoo run once hung silently after its last test: its output was
+read line by line until the pipe closed, and the timeout was only checked when
+a line came. Here the waiting side watches the process itself, and the
+deadline is kept whatever the pipe does. When it passes,
 ``on_timeout()`` reports what it can (bin/test: the database's sessions and
 locks), the process prints every thread's stack (Python's faulthandler on
 SIGABRT, which works even when the main thread is blocked inside C, where a
@@ -74,11 +76,26 @@ def run(
         time.sleep(DUMP_GRACE)
         _signal_group(proc, signal.SIGKILL)
         proc.wait()
-    # whatever it left running (a browser, a report renderer) goes with it
+    # whatever it left running goes with it: Odoo starts Chrome with its own
+    # stdout, so a browser process outliving Odoo holds the pipe open (the
+    # old reading loop then waited for its end forever)
+    left = _group_members(proc)
+    if left:
+        print(f"stopped {len(left)} process(es) left running: {', '.join(left)}")
     _signal_group(proc, signal.SIGKILL)
     # a grandchild may keep the pipe open: read what is there, not forever
     reader.join(timeout=DUMP_GRACE)
     return proc.returncode, timed_out
+
+
+def _group_members(proc):
+    out = subprocess.run(
+        ["pgrep", "-l", "-g", str(proc.pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [" ".join(line.split()[::-1]) for line in out.stdout.splitlines()]
 
 
 def _signal_group(proc, sig):

@@ -427,3 +427,29 @@ def test_deadline_passes_input_and_exit_code_through():
         stdin_text="ok",
     )
     assert (returncode, timed_out, lines) == (3, False, ["OK\n"])
+
+
+def test_process_left_running_does_not_hold_the_run():
+    """Odoo starts Chrome with its own stdout: a browser process that outlives
+    Odoo keeps the pipe open. The run ends when the command ends, and what it
+    left running is stopped."""
+    deadline = load_deadline_module()
+    lines = []
+    started = time.monotonic()
+    returncode, timed_out = deadline.run(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; "
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(601)']);"
+            " print('bye')",
+        ],
+        120,
+        lines.append,
+    )
+    assert (returncode, timed_out, lines) == (0, False, ["bye\n"])
+    assert time.monotonic() - started < 2 * deadline.DUMP_GRACE, "waited for the pipe"
+    left = subprocess.run(
+        ["pgrep", "-f", "time.sleep(601)"], capture_output=True, text=True
+    )
+    assert not left.stdout.strip(), left.stdout
