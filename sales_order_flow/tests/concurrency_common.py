@@ -7,6 +7,7 @@ import psycopg2.errors
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
+from odoo.tools import SQL
 
 # What the transaction losing a race gets; Odoo retries these in HTTP requests
 # and scheduled actions.
@@ -84,7 +85,11 @@ class CommittedDataCase(TransactionCase):
         def run(subject):
             cr = subject.env.cr if hasattr(subject, "env") else subject.cr
             try:
-                cr.execute(f"SET LOCAL lock_timeout = '{RACE_LOCK_TIMEOUT}'")
+                cr.execute(
+                    SQL(
+                        "SELECT set_config('lock_timeout', %s, true)", RACE_LOCK_TIMEOUT
+                    )
+                )
                 barrier.wait(timeout=30)
                 try:
                     step(subject)
