@@ -54,8 +54,11 @@ def run(
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     if stdin_text is not None:
-        proc.stdin.write(stdin_text)
-        proc.stdin.close()
+        try:
+            proc.stdin.write(stdin_text)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it ended before reading: its exit code and output tell why
     timed_out = False
     end = time.monotonic() + deadline
     while proc.poll() is None:

@@ -453,3 +453,25 @@ def test_process_left_running_does_not_hold_the_run():
         ["pgrep", "-f", "time.sleep(601)"], capture_output=True, text=True
     )
     assert not left.stdout.strip(), left.stdout
+
+
+def test_deadline_shortened_once_the_process_is_finished():
+    """After its last word (Odoo's test summary) a process gets ``exit_grace``
+    seconds to exit, not the rest of its deadline."""
+    deadline = load_deadline_module()
+    lines = []
+    started = time.monotonic()
+    _returncode, timed_out = deadline.run(
+        [
+            sys.executable,
+            "-c",
+            "import time; print('summary', flush=True); time.sleep(600)",
+        ],
+        300,
+        lines.append,
+        finished=lambda: "summary\n" in lines,
+        exit_grace=1,
+    )
+    assert timed_out
+    assert time.monotonic() - started < 1 + 2 * deadline.DUMP_GRACE + 3
+    assert lines[0] == "summary\n"
