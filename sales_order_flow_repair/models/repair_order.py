@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .sale_flow_return_line import REPAIR_ACTIVITY
+from ..hooks import REPAIR_ACTIVITY, REPAIR_CANCELLED_ACTIVITY
 
 
 class RepairOrder(models.Model):
@@ -34,6 +34,12 @@ class RepairOrder(models.Model):
             # team has no write access on returns
             lines = lines.sudo()
             lines._flow_create_repair_deliveries()
+            # a repair cancelled, then reopened by the team: nothing is left
+            # for the salesperson to decide
+            lines.return_id.activity_feedback(
+                [REPAIR_CANCELLED_ACTIVITY],
+                feedback=self.env._("The repair was reopened and done."),
+            )
             lines.return_id._flow_update_state()
         return result
 
@@ -50,14 +56,15 @@ class RepairOrder(models.Model):
                 continue
             message = self.env._(
                 "Repair order %(repair)s was cancelled: the goods wait in "
-                "%(location)s. Cancel the return to send them back unrepaired.",
+                "%(location)s. The repair team can reopen it (Set to Draft on "
+                "the repair order), or cancel the return to send them back "
+                "unrepaired.",
                 repair=repair.name,
                 location=repair.product_location_src_id.display_name,
             )
             rma.message_post(body=message)
             rma.activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=self.env._("Repair cancelled"),
+                REPAIR_CANCELLED_ACTIVITY,
                 note=message,
                 user_id=(rma.user_id or self.env.user).id,
             )

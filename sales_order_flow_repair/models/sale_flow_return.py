@@ -1,7 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .sale_flow_return_line import NOT_STARTED, REPAIR_ACTIVITY, STARTED
+from ..hooks import REPAIR_ACTIVITY, REPAIR_CANCELLED_ACTIVITY
+from .sale_flow_return_line import NOT_STARTED, STARTED
 
 
 class SaleFlowReturn(models.Model):
@@ -91,6 +92,11 @@ class SaleFlowReturn(models.Model):
             repairs.activity_unlink([REPAIR_ACTIVITY])
             repairs.action_repair_cancel()
             self.sudo().line_ids._flow_create_repair_deliveries()
+            # the salesperson's decision on a repair the team cancelled
+            self.activity_feedback(
+                [REPAIR_CANCELLED_ACTIVITY],
+                feedback=self.env._("The return was cancelled: goods sent back."),
+            )
         return result
 
     def action_draft(self):

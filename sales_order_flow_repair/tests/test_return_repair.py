@@ -8,6 +8,9 @@ from odoo.addons.sales_order_flow.models.sale_flow_return_reason import (
 from odoo.addons.sales_order_flow.tests.return_common import SaleFlowReturnCommon
 
 REPAIR_ACTIVITY = "sales_order_flow_repair.mail_activity_type_sale_flow_return_repair"
+CANCELLED_ACTIVITY = (
+    "sales_order_flow_repair.mail_activity_type_sale_flow_return_repair_cancelled"
+)
 
 
 @tagged("post_install", "-at_install")
@@ -362,18 +365,56 @@ class TestReturnRepair(SaleFlowReturnCommon):
             f"Repair order {repair.name} was cancelled",
             rma.message_ids[0].body,
         )
-        todo = rma.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
-        )
         self.assertRecordValues(
-            todo, [{"summary": "Repair cancelled", "user_id": self.salesman.id}]
+            self._decision(rma),
+            [
+                {
+                    "summary": "Decide on the goods of a cancelled repair",
+                    "user_id": self.salesman.id,
+                }
+            ],
         )
-        # the salesperson cancels the return: the goods go back, no new notice
+        # the salesperson cancels the return: the goods go back, no new
+        # notice, and the decision is recorded as done
         rma = rma.with_user(self.salesman)
         rma.state_reason = "Not repairable."
         rma.action_cancel()
         self.assertEqual(rma.state, "cancelled")
         self.assertEqual(self._send_back(rma).move_ids.product_uom_qty, 2.0)
+        self.assertFalse(self._decision(rma))
+        self.assertIn(
+            "The return was cancelled: goods sent back.",
+            rma.with_env(self.env).message_ids[0].body,
+        )
+
+    def _decision(self, rma):
+        """The salesperson's open "Repair Cancelled" activity on ``rma``."""
+        return rma.with_env(self.env).activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref(CANCELLED_ACTIVITY)
+        )
+
+    def test_repair_reopened_after_its_cancellation(self):
+        """The repair team cancels a repair, then sets it back to draft and
+        repairs after all: the goods go back as for any repair, and the
+        salesperson has nothing left to decide."""
+        order = self._sell(qty=10.0)
+        rma = self._approved([(order.order_line, 2.0, self.reason_repair)])
+        self._validate(self._receipt(rma))
+        repair = self._repair_of(rma).with_user(self.stock_user)
+        repair.action_repair_cancel()
+        self.assertTrue(self._decision(rma))
+        repair.action_repair_cancel_draft()
+        repair.action_validate()
+        self.assertEqual(repair.state, "confirmed")
+        self._repair(repair)
+        self.assertEqual(repair.state, "done")
+        self.assertEqual(rma.state, "processed")
+        self.assertEqual(self._send_back(rma).move_ids.product_uom_qty, 2.0)
+        self.assertFalse(self._decision(rma))
+        self.assertEqual(
+            order.order_line.read(["qty_delivered", "qty_invoiced"]),
+            [{"id": order.order_line.id, "qty_delivered": 10.0, "qty_invoiced": 10.0}],
+        )
 
     def test_started_repair_blocks_the_cancellation(self):
         order = self._sell(qty=10.0)
