@@ -7,8 +7,6 @@ committed). Both must log no ERROR, and the uninstall must leave no
 ``sale.flow.*`` model, no ``sale_flow_*`` table and no ``flow_`` column behind.
 """
 
-import subprocess
-
 import _deadline as deadline
 import _odoo_env as oe
 
@@ -46,13 +44,7 @@ def _error_lines(output):
 
 def leftovers(db):
     """What the module left in ``db``: a list of 'model x' / 'table x' / 'column x'."""
-    out = subprocess.run(
-        ["psql", "-d", db, "-Atc", LEFTOVERS_SQL],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    out = oe.psql(db, LEFTOVERS_SQL)
     return [line for line in out.stdout.splitlines() if line.strip()]
 
 

@@ -177,20 +177,26 @@ def db_exists(name):
     return any(line.split("|")[0] == name for line in out.stdout.splitlines())
 
 
-def print_db_sessions(db):
-    """Print what the database's sessions are doing and waiting for: the first
-    thing to read when a run stops moving."""
-    query = (
-        "SELECT pid, state, wait_event_type || ':' || wait_event,"
-        " pg_blocking_pids(pid), now() - xact_start, left(query, 300)"
-        " FROM pg_stat_activity WHERE datname = current_database()"
-        " AND pid <> pg_backend_pid()"
-    )
-    out = subprocess.run(
+def psql(db, query, timeout=60):
+    """Run ``query`` in ``db`` with psql (unaligned, tuples only, no psqlrc)."""
+    return subprocess.run(
         ["psql", "-d", db, "-AXtc", query],
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
+    )
+
+
+def print_db_sessions(db):
+    """Print what the database's sessions are doing and waiting for: the first
+    thing to read when a run stops moving."""
+    out = psql(
+        db,
+        "SELECT pid, state, wait_event_type || ':' || wait_event,"
+        " pg_blocking_pids(pid), now() - xact_start, left(query, 300)"
+        " FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()",
         timeout=30,
     )
     print(f"sessions of {db} at the deadline:")
